@@ -1,0 +1,201 @@
+package ledger
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// ErasedType is the type of the event that records a subject's erasure.
+const ErasedType = reservedPrefix + "subject-erased"
+
+// applier folds acknowledged groups into bbolt, several at a time, in one
+// synced transaction each.
+func (l *Ledger) applier() {
+	defer l.writerWG.Done()
+	for recs := range l.applyCh {
+	more:
+		for len(recs) < 16384 {
+			select {
+			case r, ok := <-l.applyCh:
+				if !ok {
+					break more
+				}
+				recs = append(recs, r...)
+			default:
+				break more
+			}
+		}
+		l.applyWithRetry(recs)
+	}
+}
+
+// applyWithRetry commits recs, retrying a few times while the disk refuses;
+// the events are durable in the WAL meanwhile. If bbolt keeps refusing, the
+// ledger stops taking writes and the next Open replays the WAL.
+func (l *Ledger) applyWithRetry(recs []*record) {
+	l.mu.Lock()
+	failed := l.failed
+	l.mu.Unlock()
+	if failed != nil {
+		return
+	}
+	backoff := 10 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		err := l.db.Update(func(tx *bolt.Tx) error { return l.applyRecords(tx, recs) })
+		if err == nil {
+			break
+		}
+		if attempt == 8 {
+			l.mu.Lock()
+			l.failed = fmt.Errorf("%w: writing to %s: %v", ErrFailed, l.path, err)
+			l.cond.Broadcast()
+			l.mu.Unlock()
+			return
+		}
+		time.Sleep(backoff)
+		backoff *= 2
+	}
+	last := recs[len(recs)-1].seq
+	l.mu.Lock()
+	for _, r := range recs {
+		if p, ok := l.pendingID[r.id]; ok && p.seq == r.seq {
+			delete(l.pendingID, r.id)
+		}
+		if l.pendingEn[r.entity] == r.seq {
+			delete(l.pendingEn, r.entity)
+		}
+	}
+	l.size = last + 1
+	l.sizeAtomic.Store(l.size)
+	l.cond.Broadcast()
+	l.mu.Unlock()
+	l.wal.release(last)
+	l.wal.ensureSpare()
+}
+
+// applyRecords writes records, in seq order, into the primary buckets and
+// the indexes.
+func (l *Ledger) applyRecords(tx *bolt.Tx, recs []*record) error {
+	b := buckets(tx)
+	hr := treeTxReader{b.tree}
+	for _, r := range recs {
+		if r.entity == "" {
+			// A record replayed from the WAL: decode what the indexes need.
+			ev, err := DecodeEnvelope(r.envelope)
+			if err != nil {
+				return fmt.Errorf("replay seq %d: %w", r.seq, err)
+			}
+			r.entity, r.subject, r.typ, r.id = ev.Entity, ev.Subject, ev.Type, ev.ID
+			r.erase = ev.Type == ErasedType
+		}
+		k := seqKey(r.seq)
+		if err := b.log.Put(k, r.envelope); err != nil {
+			return err
+		}
+		hashes, err := tlog.StoredHashes(int64(r.seq), r.envelope, hr)
+		if err != nil {
+			return fmt.Errorf("tree hashes for seq %d: %w", r.seq, err)
+		}
+		base := tlog.StoredHashIndex(0, int64(r.seq))
+		for i, h := range hashes {
+			if err := b.tree.Put(seqKey(uint64(base)+uint64(i)), bytes.Clone(h[:])); err != nil {
+				return err
+			}
+		}
+		if r.newKey != nil {
+			if err := b.subjects.Put([]byte(r.subject), r.newKey); err != nil {
+				return err
+			}
+		}
+		if r.phi != nil {
+			if err := b.phi.Put(k, r.phi); err != nil {
+				return err
+			}
+		}
+		if err := putIndexes(b, r.seq, r.id, r.entity, r.typ, r.subject, r.phi != nil); err != nil {
+			return err
+		}
+		if r.erase {
+			if err := eraseSubject(b, r.subject, r.seq); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// txBuckets are the buckets of one transaction.
+type txBuckets struct {
+	meta, log, tree, phi, keys, subjects, erased, checkpoints *bolt.Bucket
+	id, entity, typ, subject                                  *bolt.Bucket
+}
+
+func buckets(tx *bolt.Tx) txBuckets {
+	b := txBuckets{
+		meta: tx.Bucket(bMeta), log: tx.Bucket(bLog), tree: tx.Bucket(bTree), phi: tx.Bucket(bPHI),
+		keys: tx.Bucket(bKeys), subjects: tx.Bucket(bSubjects), erased: tx.Bucket(bErased),
+		checkpoints: tx.Bucket(bCheckpoints),
+		id:          tx.Bucket(bIdxID), entity: tx.Bucket(bIdxEntity), typ: tx.Bucket(bIdxType), subject: tx.Bucket(bIdxSubject),
+	}
+	if tx.Writable() {
+		for _, bk := range []*bolt.Bucket{b.log, b.tree, b.phi, b.id, b.entity, b.typ, b.subject} {
+			if bk != nil {
+				bk.FillPercent = 1.0
+			}
+		}
+	}
+	return b
+}
+
+// indexKey is name ‖ 0x00 ‖ seq: entries of one name sort by seq.
+func indexKey(name string, seq uint64) []byte {
+	k := make([]byte, 0, len(name)+9)
+	k = append(k, name...)
+	k = append(k, 0)
+	return append(k, seqKey(seq)...)
+}
+
+func putIndexes(b txBuckets, seq uint64, id, entity, typ, subject string, hasPHI bool) error {
+	if err := b.id.Put([]byte(id), seqKey(seq)); err != nil {
+		return err
+	}
+	if err := b.entity.Put(indexKey(entity, seq), nil); err != nil {
+		return err
+	}
+	if err := b.typ.Put(indexKey(typ, seq), nil); err != nil {
+		return err
+	}
+	if hasPHI {
+		if err := b.subject.Put(indexKey(subject, seq), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eraseSubject deletes a subject's key and every PHI value sealed under it,
+// and records the erasure.
+func eraseSubject(b txBuckets, subject string, seq uint64) error {
+	if err := b.subjects.Delete([]byte(subject)); err != nil {
+		return err
+	}
+	prefix := append([]byte(subject), 0)
+	c := b.subject.Cursor()
+	var seqs [][]byte
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8; k, _ = c.Next() {
+		seqs = append(seqs, bytes.Clone(k[len(prefix):]))
+	}
+	for _, s := range seqs {
+		if err := b.phi.Delete(s); err != nil {
+			return err
+		}
+	}
+	return b.erased.Put([]byte(subject), seqKey(seq))
+}
+
+// recordHash is the Merkle leaf hash of an envelope.
+func recordHash(envelope []byte) Hash { return tlog.RecordHash(envelope) }

@@ -1,0 +1,639 @@
+package ledger
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"hash/maphash"
+	"math/bits"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"sync"
+
+	bolt "go.etcd.io/bbolt"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"frontdesk/crypto"
+)
+
+// Problem is one thing Verify found wrong. Detail never holds PHI.
+type Problem struct {
+	// Seq is the event concerned, when the problem is about one.
+	Seq *uint64 `json:"seq,omitempty"`
+	// Kind is structure, envelope, chain, merkle, phi, keys, checkpoint,
+	// rollback or index.
+	Kind   string `json:"kind"`
+	Detail string `json:"detail"`
+}
+
+func (p Problem) String() string {
+	if p.Seq != nil {
+		return fmt.Sprintf("seq %d: %s: %s", *p.Seq, p.Kind, p.Detail)
+	}
+	return p.Kind + ": " + p.Detail
+}
+
+// Report is the outcome of Verify.
+type Report struct {
+	Workspace string `json:"workspace"`
+	Origin    string `json:"origin"`
+	Events    uint64 `json:"events"`
+	Root      Hash   `json:"root"`
+	// Bytes is how many bytes were hashed or decrypted: envelopes, stored
+	// hashes and PHI blobs.
+	Bytes int64 `json:"bytes"`
+	// PHIValues is how many PHI values were decrypted and matched to their
+	// commitments; ErasedEvents how many events' PHI was erased.
+	PHIValues    int `json:"phi_values"`
+	ErasedEvents int `json:"erased_events"`
+	Checkpoints  int `json:"checkpoints"`
+	// Trusted is how many auditor-held checkpoints were checked.
+	Trusted  int       `json:"trusted_checkpoints"`
+	Problems []Problem `json:"problems,omitempty"`
+	// FirstBad is the lowest seq with a problem.
+	FirstBad *uint64 `json:"first_bad_seq,omitempty"`
+	// More is true when problems beyond the first maxProblems were dropped.
+	More bool `json:"more_problems,omitempty"`
+	OK   bool `json:"ok"`
+}
+
+const maxProblems = 100
+
+func (r *Report) add(p Problem) {
+	if p.Seq != nil && (r.FirstBad == nil || *p.Seq < *r.FirstBad) {
+		s := *p.Seq
+		r.FirstBad = &s
+	}
+	if len(r.Problems) >= maxProblems {
+		r.More = true
+		return
+	}
+	r.Problems = append(r.Problems, p)
+}
+
+func seqProblem(seq uint64, kind, format string, args ...any) Problem {
+	return Problem{Seq: &seq, Kind: kind, Detail: fmt.Sprintf(format, args...)}
+}
+
+// VerifyOptions add what an auditor brings to Verify.
+type VerifyOptions struct {
+	// Key is the verifier key to check checkpoints with; default the
+	// ledger's own.
+	Key string
+	// Trusted are signed checkpoints held outside the appliance. A ledger
+	// smaller than one of them, or whose root at its size differs, was
+	// rolled back or rewritten.
+	Trusted [][]byte
+	// Workers bounds parallelism (default GOMAXPROCS).
+	Workers int
+}
+
+// verifyChunk is the number of events one worker checks at a time.
+const verifyChunk = 4096
+
+// Verify recomputes the ledger from the bytes on disk: every envelope's
+// form and chain link, every stored Merkle hash, every checkpoint's
+// signature and root, every PHI value against its commitment (an erased
+// subject's absence of values is expected, not damage), and the derived
+// indexes. It reports problems rather than stopping at the first; a nil
+// error means the check ran, and Report.OK says whether the ledger is sound.
+func (l *Ledger) Verify(o VerifyOptions) (*Report, error) {
+	if err := l.Sync(); err != nil {
+		return nil, err
+	}
+	if o.Key == "" && l.opts.Signing != nil {
+		o.Key = l.opts.Signing.VerifierKey
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	v := &verifier{l: l, o: o, rep: &Report{Workspace: l.ws, Origin: l.origin}, seed: maphash.MakeSeed()}
+	if err := v.run(); err != nil {
+		return nil, fmt.Errorf("ledger %s: verify: %w", l.ws, err)
+	}
+	v.rep.OK = len(v.rep.Problems) == 0
+	return v.rep, nil
+}
+
+type verifier struct {
+	l    *Ledger
+	o    VerifyOptions
+	rep  *Report
+	seed maphash.Seed
+
+	erased map[string]uint64 // subject → erasure seq
+	// roots holds the computed root at each checkpoint size of interest.
+	roots map[uint64]Hash
+	want  map[uint64]bool
+}
+
+// chunkResult is what a worker found in one chunk of the log.
+type chunkResult struct {
+	start, end uint64
+	leaves     []Hash
+	prevs      []Hash
+	recorded   []int64
+	problems   []Problem
+	idx        [4]indexDigest
+	bytes      int64
+	phiValues  int
+	erased     int
+	erasures   []erasureSeen
+	buf        []byte
+}
+
+type erasureSeen struct {
+	seq     uint64
+	subject string
+}
+
+// indexDigest is an order-independent digest of a set of index entries:
+// count and wrapping sum of keyed hashes.
+type indexDigest struct {
+	n   uint64
+	sum uint64
+}
+
+func (d *indexDigest) add(seed maphash.Seed, parts ...[]byte) {
+	var h maphash.Hash
+	h.SetSeed(seed)
+	for _, p := range parts {
+		h.Write(p)
+	}
+	d.n++
+	d.sum += h.Sum64()
+}
+
+func (v *verifier) run() (err error) {
+	l := v.l
+	// Load what the per-event checks need: the erased subjects and the sizes
+	// at which roots must be computed.
+	v.erased = map[string]uint64{}
+	v.want = map[uint64]bool{}
+	v.roots = map[uint64]Hash{}
+	var n uint64
+	type storedCk struct {
+		size uint64
+		note []byte
+	}
+	var cks []storedCk
+	err = v.guard(func() error {
+		return l.db.View(func(tx *bolt.Tx) error {
+			for _, name := range append(append([][]byte{}, primaryBuckets...), indexBuckets...) {
+				if tx.Bucket(name) == nil {
+					v.rep.add(Problem{Kind: "structure", Detail: fmt.Sprintf("bucket %s is missing", name)})
+				}
+			}
+			if len(v.rep.Problems) > 0 {
+				return nil
+			}
+			for e := range tx.Check() {
+				v.rep.add(Problem{Kind: "structure", Detail: e.Error()})
+			}
+			if k, _ := tx.Bucket(bLog).Cursor().Last(); k != nil {
+				if len(k) != 8 {
+					v.rep.add(Problem{Kind: "structure", Detail: "log key of wrong length"})
+					return nil
+				}
+				n = binary.BigEndian.Uint64(k) + 1
+			}
+			tx.Bucket(bErased).ForEach(func(k, val []byte) error {
+				if len(val) != 8 {
+					v.rep.add(Problem{Kind: "keys", Detail: "erasure record damaged"})
+					return nil
+				}
+				v.erased[string(k)] = binary.BigEndian.Uint64(val)
+				if tx.Bucket(bSubjects).Get(k) != nil {
+					v.rep.add(Problem{Kind: "keys", Detail: "an erased subject still has a key"})
+				}
+				return nil
+			})
+			return tx.Bucket(bCheckpoints).ForEach(func(k, val []byte) error {
+				if len(k) != 8 {
+					v.rep.add(Problem{Kind: "checkpoint", Detail: "checkpoint key of wrong length"})
+					return nil
+				}
+				s := binary.BigEndian.Uint64(k)
+				cks = append(cks, storedCk{s, bytes.Clone(val)})
+				v.want[s] = true
+				return nil
+			})
+		})
+	})
+	if err != nil {
+		return err
+	}
+	if len(v.rep.Problems) > 0 && n == 0 {
+		return nil
+	}
+	v.rep.Events = n
+	v.want[n] = true
+	var trusted []*Checkpoint
+	for i, t := range v.o.Trusted {
+		cp, err := OpenCheckpoint(t, v.o.Key)
+		if err != nil {
+			v.rep.add(Problem{Kind: "checkpoint", Detail: fmt.Sprintf("trusted checkpoint %d: %v", i+1, err)})
+			continue
+		}
+		trusted = append(trusted, cp)
+		v.want[cp.Size] = true
+	}
+
+	if err := v.walk(n); err != nil {
+		return err
+	}
+	v.rep.Root = v.roots[n]
+
+	for _, c := range cks {
+		v.rep.Checkpoints++
+		cp, err := OpenCheckpoint(c.note, v.o.Key)
+		if err != nil {
+			v.rep.add(Problem{Kind: "checkpoint", Detail: fmt.Sprintf("stored checkpoint at size %d: %v", c.size, err)})
+			continue
+		}
+		v.checkCheckpoint(cp, c.size, n, "stored")
+	}
+	for _, cp := range trusted {
+		v.rep.Trusted++
+		v.checkCheckpoint(cp, cp.Size, n, "trusted")
+	}
+	return nil
+}
+
+func (v *verifier) checkCheckpoint(cp *Checkpoint, key, n uint64, what string) {
+	switch {
+	case cp.Origin != v.l.origin:
+		v.rep.add(Problem{Kind: "checkpoint", Detail: fmt.Sprintf("%s checkpoint at size %d is for log %q", what, key, cp.Origin)})
+	case cp.Size != key:
+		v.rep.add(Problem{Kind: "checkpoint", Detail: fmt.Sprintf("%s checkpoint filed at size %d says size %d", what, key, cp.Size)})
+	case cp.Size > n:
+		v.rep.add(Problem{Kind: "rollback", Detail: fmt.Sprintf("a %s checkpoint covers %d events but the ledger has %d: events were removed or the file was rolled back", what, cp.Size, n)})
+		if n < cp.Size {
+			s := n
+			if v.rep.FirstBad == nil || s < *v.rep.FirstBad {
+				v.rep.FirstBad = &s
+			}
+		}
+	case v.roots[cp.Size] != cp.Root:
+		v.rep.add(Problem{Kind: "rollback", Detail: fmt.Sprintf("the %s checkpoint at size %d has a different root: the log was rewritten", what, cp.Size)})
+	}
+}
+
+// guard runs fn, turning a panic (bbolt meeting a damaged page) into an error.
+func (v *verifier) guard(fn func() error) (err error) {
+	old := debug.SetPanicOnFault(true)
+	defer debug.SetPanicOnFault(old)
+	defer func() {
+		if r := recover(); r != nil {
+			v.rep.add(Problem{Kind: "structure", Detail: fmt.Sprintf("the file is damaged: %v", r)})
+			err = nil
+		}
+	}()
+	return fn()
+}
+
+// walk checks the log in chunks: workers check envelopes, PHI and index
+// entries in parallel; this goroutine checks the chain across chunks and
+// recomputes the Merkle tree in order.
+func (v *verifier) walk(n uint64) error {
+	chunks := int((n + verifyChunk - 1) / verifyChunk)
+	results := make([]chan *chunkResult, chunks)
+	for i := range results {
+		results[i] = make(chan *chunkResult, 1)
+	}
+	var next int
+	var nextMu sync.Mutex
+	// At most window chunks are in flight, so memory stays bounded.
+	window := make(chan struct{}, 2*v.o.Workers+2)
+	var wg sync.WaitGroup
+	for w := 0; w < v.o.Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			keys := map[string]*subjectKey{}
+			for {
+				window <- struct{}{}
+				nextMu.Lock()
+				i := next
+				next++
+				nextMu.Unlock()
+				if i >= chunks {
+					<-window
+					return
+				}
+				start := uint64(i) * verifyChunk
+				end := min(start+verifyChunk, n)
+				results[i] <- v.checkChunk(start, end, keys)
+			}
+		}()
+	}
+
+	var (
+		idx      [4]indexDigest
+		prevLeaf Hash
+		prevRec  int64
+		stack    [64]Hash
+		erasures []erasureSeen
+		consumed int
+	)
+	treeErr := v.guard(func() error {
+		return v.l.db.View(func(tx *bolt.Tx) error {
+			tc := tx.Bucket(bTree).Cursor()
+			tk, tv := tc.First()
+			nextIndex := int64(0)
+			merkleBad := false
+			for i := 0; i < chunks; i++ {
+				r := <-results[i]
+				<-window
+				consumed++
+				for _, p := range r.problems {
+					v.rep.add(p)
+				}
+				for j := range idx {
+					idx[j].n += r.idx[j].n
+					idx[j].sum += r.idx[j].sum
+				}
+				v.rep.Bytes += r.bytes
+				v.rep.PHIValues += r.phiValues
+				v.rep.ErasedEvents += r.erased
+				erasures = append(erasures, r.erasures...)
+				for j, leaf := range r.leaves {
+					seq := r.start + uint64(j)
+					if r.prevs[j] != prevLeaf {
+						v.rep.add(seqProblem(seq, "chain", "does not link to the previous event's hash"))
+					}
+					if r.recorded[j] < prevRec {
+						v.rep.add(seqProblem(seq, "chain", "recorded before the previous event"))
+					}
+					prevLeaf, prevRec = leaf, r.recorded[j]
+					// Recompute the stored hashes for this leaf and compare
+					// them with the tree bucket, in order.
+					m := bits.TrailingZeros64(seq + 1)
+					h := leaf
+					for level := 0; ; level++ {
+						if !merkleBad {
+							switch {
+							case tk == nil || len(tk) != 8 || int64(binary.BigEndian.Uint64(tk)) != nextIndex:
+								v.rep.add(seqProblem(seq, "merkle", "stored tree hash %d is missing", nextIndex))
+								merkleBad = true
+							case !bytes.Equal(tv, h[:]):
+								v.rep.add(seqProblem(seq, "merkle", "stored tree hash %d differs from the recomputed one", nextIndex))
+								merkleBad = true
+							default:
+								v.rep.Bytes += int64(len(tv))
+								tk, tv = tc.Next()
+							}
+						}
+						nextIndex++
+						if level == m {
+							break
+						}
+						h = tlog.NodeHash(stack[level], h)
+					}
+					stack[m] = h
+					if size := seq + 1; v.want[size] {
+						v.roots[size] = rootFromStack(&stack, size)
+					}
+				}
+			}
+			if !merkleBad && tk != nil {
+				v.rep.add(Problem{Kind: "merkle", Detail: "the tree holds hashes beyond the last event"})
+			}
+			return nil
+		})
+	})
+	// If the walk stopped early, let the workers finish.
+	for ; consumed < chunks; consumed++ {
+		<-results[consumed]
+		<-window
+	}
+	wg.Wait()
+	if treeErr != nil {
+		return treeErr
+	}
+	if n == 0 {
+		v.roots[0], _ = tlog.TreeHash(0, nil)
+	}
+	v.checkErasures(erasures)
+	return v.checkIndexes(idx)
+}
+
+// rootFromStack computes the root of the tree of size leaves from the
+// right-edge subtrees: each set bit of size is one complete subtree.
+func rootFromStack(stack *[64]Hash, size uint64) Hash {
+	var h Hash
+	first := true
+	for level := 0; level < 64; level++ {
+		if size&(1<<level) == 0 {
+			continue
+		}
+		if first {
+			h, first = stack[level], false
+		} else {
+			h = tlog.NodeHash(stack[level], h)
+		}
+	}
+	return h
+}
+
+// checkChunk checks events start..end-1 in a read transaction of its own.
+func (v *verifier) checkChunk(start, end uint64, keys map[string]*subjectKey) *chunkResult {
+	r := &chunkResult{start: start, end: end,
+		leaves: make([]Hash, 0, end-start), prevs: make([]Hash, 0, end-start), recorded: make([]int64, 0, end-start)}
+	err := v.guard(func() error {
+		return v.l.db.View(func(tx *bolt.Tx) error {
+			v.checkChunkTx(tx, r, keys)
+			return nil
+		})
+	})
+	if err != nil {
+		r.problems = append(r.problems, seqProblem(start, "structure", "%v", err))
+	}
+	// The guard may have stopped the chunk part-way: pad it so the chain
+	// walk still lines up, having reported the damage.
+	for uint64(len(r.leaves)) < end-start {
+		r.leaves = append(r.leaves, Hash{})
+		r.prevs = append(r.prevs, Hash{})
+		r.recorded = append(r.recorded, 0)
+	}
+	return r
+}
+
+func (v *verifier) checkChunkTx(tx *bolt.Tx, r *chunkResult, keys map[string]*subjectKey) {
+	b := buckets(tx)
+	c := b.log.Cursor()
+	pc := b.phi.Cursor()
+	pk, pv := pc.Seek(seqKey(r.start))
+	var view envelopeView
+	var seqBuf [8]byte
+	k, env := c.Seek(seqKey(r.start))
+	for seq := r.start; seq < r.end; seq++ {
+		binary.BigEndian.PutUint64(seqBuf[:], seq)
+		var leaf, prev Hash
+		var recorded int64
+		switch {
+		case k == nil || len(k) != 8 || binary.BigEndian.Uint64(k) > seq:
+			r.problems = append(r.problems, seqProblem(seq, "chain", "event is missing from the log"))
+		default:
+			leaf = recordHash(env)
+			r.bytes += int64(len(env))
+			if err := parseEnvelope(env, &view); err != nil {
+				r.problems = append(r.problems, seqProblem(seq, "envelope", "%v", err))
+			} else if view.seq != seq {
+				r.problems = append(r.problems, seqProblem(seq, "envelope", "envelope says seq %d", view.seq))
+			} else if string(view.ws) != v.l.ws {
+				r.problems = append(r.problems, seqProblem(seq, "envelope", "envelope is of another workspace"))
+			} else {
+				copy(prev[:], view.prev)
+				recorded = view.recorded
+				v.checkEvent(b, r, seq, seqBuf[:], &view, &pk, &pv, pc, keys)
+			}
+			k, env = c.Next()
+		}
+		r.leaves = append(r.leaves, leaf)
+		r.prevs = append(r.prevs, prev)
+		r.recorded = append(r.recorded, recorded)
+	}
+	// PHI blobs with no event in this chunk that wants them.
+	for pk != nil && len(pk) == 8 && binary.BigEndian.Uint64(pk) < r.end {
+		r.problems = append(r.problems, seqProblem(binary.BigEndian.Uint64(pk), "phi", "PHI values stored for an event without PHI fields"))
+		pk, pv = pc.Next()
+	}
+}
+
+// checkEvent checks one event's PHI and adds its index entries to the
+// digests.
+func (v *verifier) checkEvent(b txBuckets, r *chunkResult, seq uint64, sk []byte, view *envelopeView, pk, pv *[]byte, pc *bolt.Cursor, keys map[string]*subjectKey) {
+	r.idx[0].add(v.seed, view.id, sk)
+	r.idx[1].add(v.seed, view.entity, []byte{0}, sk)
+	r.idx[2].add(v.seed, view.typ, []byte{0}, sk)
+	if string(view.typ) == ErasedType {
+		r.erasures = append(r.erasures, erasureSeen{seq, string(view.subject)})
+	}
+	// Skip PHI blobs of lower seqs: those are orphans.
+	for *pk != nil && len(*pk) == 8 && binary.BigEndian.Uint64(*pk) < seq {
+		r.problems = append(r.problems, seqProblem(binary.BigEndian.Uint64(*pk), "phi", "PHI values stored for an event without PHI fields"))
+		*pk, *pv = pc.Next()
+	}
+	var blob []byte
+	if *pk != nil && bytes.Equal(*pk, sk) {
+		blob = *pv
+		*pk, *pv = pc.Next()
+	}
+	if view.nPHI == 0 {
+		if blob != nil {
+			r.problems = append(r.problems, seqProblem(seq, "phi", "PHI values stored for an event without PHI fields"))
+		}
+		return
+	}
+	r.idx[3].add(v.seed, view.subject, []byte{0}, sk)
+	subject := string(view.subject)
+	if erasedAt, erased := v.erased[subject]; erased {
+		if blob != nil {
+			r.problems = append(r.problems, seqProblem(seq, "phi", "PHI values survive the erasure of their subject"))
+		} else if seq > erasedAt {
+			r.problems = append(r.problems, seqProblem(seq, "phi", "PHI recorded after its subject was erased"))
+		}
+		r.erased++
+		return
+	}
+	if blob == nil {
+		r.problems = append(r.problems, seqProblem(seq, "phi", "PHI values are missing"))
+		return
+	}
+	r.bytes += int64(len(blob))
+	key := keys[subject]
+	if key == nil {
+		wrapped := b.subjects.Get(view.subject)
+		if wrapped == nil {
+			r.problems = append(r.problems, seqProblem(seq, "keys", "the subject's key is missing"))
+			return
+		}
+		raw, err := v.l.keys.UnwrapKey(wrapped, subjectPurpose(subject))
+		if err != nil {
+			r.problems = append(r.problems, seqProblem(seq, "keys", "the subject's key does not unwrap: %v", err))
+			return
+		}
+		sealer, err := crypto.NewSealer(raw, 1)
+		if err != nil {
+			r.problems = append(r.problems, seqProblem(seq, "keys", "%v", err))
+			return
+		}
+		key = &subjectKey{sealer: sealer}
+		if len(keys) > 1<<16 {
+			clear(keys)
+		}
+		keys[subject] = key
+	}
+	if err := checkPHIBlob(view, blob, key, v.l.ws, &r.buf); err != nil {
+		r.problems = append(r.problems, seqProblem(seq, "phi", "%v", err))
+		return
+	}
+	r.phiValues += view.nPHI
+}
+
+// checkPHIBlob decrypts an event's PHI and matches every value to the
+// envelope's commitment, field by field in order.
+func checkPHIBlob(view *envelopeView, blob []byte, key *subjectKey, ws string, buf *[]byte) error {
+	aad := crypto.AppendAAD((*buf)[:0], phiAADDomain, ws)
+	aad = appendAADBytes(aad, view.id)
+	pt, err := key.sealer.Open(aad[len(aad):], blob, aad)
+	if err != nil {
+		return errPHIDecrypt
+	}
+	*buf = pt[:0]
+	return matchPHI(view.phi, view.nPHI, pt, nil)
+}
+
+// checkErasures matches the erased bucket against the erasure events.
+func (v *verifier) checkErasures(seen []erasureSeen) {
+	found := map[string]uint64{}
+	for _, e := range seen {
+		found[e.subject] = e.seq
+		if _, ok := v.erased[e.subject]; !ok {
+			v.rep.add(seqProblem(e.seq, "keys", "an erasure event whose erasure is not recorded"))
+		}
+	}
+	var subjects []string
+	for s := range v.erased {
+		subjects = append(subjects, s)
+	}
+	sort.Strings(subjects)
+	for _, s := range subjects {
+		if seq, ok := found[s]; !ok || seq != v.erased[s] {
+			v.rep.add(Problem{Kind: "keys", Detail: "an erasure is recorded without its erasure event"})
+		}
+	}
+}
+
+// checkIndexes compares each index bucket's digest with the one the log
+// implies.
+func (v *verifier) checkIndexes(want [4]indexDigest) error {
+	names := [4][]byte{bIdxID, bIdxEntity, bIdxType, bIdxSubject}
+	return v.guard(func() error {
+		return v.l.db.View(func(tx *bolt.Tx) error {
+			for i, name := range names {
+				var got indexDigest
+				tx.Bucket(name).ForEach(func(k, val []byte) error {
+					if i == 0 {
+						got.add(v.seed, k, val)
+					} else {
+						got.add(v.seed, k)
+					}
+					return nil
+				})
+				if got != want[i] {
+					v.rep.add(Problem{Kind: "index", Detail: fmt.Sprintf("index %s does not match the log (%d entries, want %d): run `frontdesk ledger reindex`", name, got.n, want[i].n)})
+				}
+			}
+			return nil
+		})
+	})
+}
+
+// appendAADBytes is crypto.AppendAAD for one part held as bytes.
+func appendAADBytes(dst, part []byte) []byte {
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(part)))
+	return append(dst, part...)
+}
