@@ -100,11 +100,8 @@ func (l *Ledger) applyRecords(tx *bolt.Tx, recs []*record) error {
 		if err != nil {
 			return fmt.Errorf("tree hashes for seq %d: %w", r.seq, err)
 		}
-		base := tlog.StoredHashIndex(0, int64(r.seq))
-		for i, h := range hashes {
-			if err := b.tree.Put(seqKey(uint64(base)+uint64(i)), bytes.Clone(h[:])); err != nil {
-				return err
-			}
+		if err := putStoredHashes(b.tree, r.seq, hashes); err != nil {
+			return err
 		}
 		if r.newKey != nil {
 			if err := b.subjects.Put([]byte(r.subject), r.newKey); err != nil {
@@ -123,6 +120,18 @@ func (l *Ledger) applyRecords(tx *bolt.Tx, recs []*record) error {
 			if err := eraseSubject(b, r.subject, r.seq); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// putStoredHashes stores the Merkle hashes that record seq adds, at
+// consecutive indexes from StoredHashIndex(0, seq).
+func putStoredHashes(tree *bolt.Bucket, seq uint64, hashes []Hash) error {
+	base := uint64(tlog.StoredHashIndex(0, int64(seq)))
+	for i, h := range hashes {
+		if err := tree.Put(seqKey(base+uint64(i)), bytes.Clone(h[:])); err != nil {
+			return err
 		}
 	}
 	return nil

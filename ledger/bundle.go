@@ -157,10 +157,91 @@ func VerifyBundle(data []byte, trustedKey string) (*BundleReport, error) {
 		if old.Size > cp.Size {
 			return nil, fmt.Errorf("%w: older checkpoint has %d events, more than the newer %d", ErrBundle, old.Size, cp.Size)
 		}
-		if err := tlog.CheckTree(c.Proof, int64(cp.Size), cp.Root, int64(old.Size), old.Root); err != nil {
+		if err := CheckConsistency(hashBytes(c.Proof), old.Size, cp.Size, old.Root[:], cp.Root[:]); err != nil {
 			return nil, fmt.Errorf("%w: consistency from %d to %d: %v", ErrBundle, old.Size, cp.Size, err)
 		}
 		rep.ConsistentFrom = old.Size
 	}
 	return rep, nil
+}
+
+// CheckInclusion verifies an RFC 6962 inclusion proof given as raw hashes:
+// that the leaf with hash leafHash is at index in the tree of size leaves
+// whose root is root. Every hash must be 32 bytes.
+func CheckInclusion(proof [][]byte, size uint64, root []byte, index uint64, leafHash []byte) error {
+	p, err := toHashes(proof)
+	if err != nil {
+		return err
+	}
+	r, err := toHash(root)
+	if err != nil {
+		return err
+	}
+	h, err := toHash(leafHash)
+	if err != nil {
+		return err
+	}
+	if index >= size {
+		return fmt.Errorf("%w: index %d is not below size %d", ErrBundle, index, size)
+	}
+	return tlog.CheckRecord(p, int64(size), r, int64(index), h)
+}
+
+// CheckConsistency verifies an RFC 6962 consistency proof that the tree of
+// size1 leaves with root1 is a prefix of the tree of size2 leaves with root2.
+// A proof from the empty tree proves nothing and is refused.
+func CheckConsistency(proof [][]byte, size1, size2 uint64, root1, root2 []byte) error {
+	switch {
+	case size1 == 0:
+		return fmt.Errorf("%w: consistency from an empty tree", ErrBundle)
+	case size1 > size2:
+		return fmt.Errorf("%w: size %d is larger than %d", ErrBundle, size1, size2)
+	case size1 == size2:
+		if len(proof) != 0 || !bytes.Equal(root1, root2) {
+			return fmt.Errorf("%w: equal sizes need equal roots and an empty proof", ErrBundle)
+		}
+		return nil
+	}
+	p, err := toHashes(proof)
+	if err != nil {
+		return err
+	}
+	r1, err := toHash(root1)
+	if err != nil {
+		return err
+	}
+	r2, err := toHash(root2)
+	if err != nil {
+		return err
+	}
+	return tlog.CheckTree(p, int64(size2), r2, int64(size1), r1)
+}
+
+func hashBytes(hs []Hash) [][]byte {
+	out := make([][]byte, len(hs))
+	for i := range hs {
+		out[i] = hs[i][:]
+	}
+	return out
+}
+
+func toHash(b []byte) (Hash, error) {
+	var h Hash
+	if len(b) != len(h) {
+		return h, fmt.Errorf("%w: a hash of %d bytes", ErrBundle, len(b))
+	}
+	copy(h[:], b)
+	return h, nil
+}
+
+func toHashes(bs [][]byte) ([]Hash, error) {
+	out := make([]Hash, len(bs))
+	for i, b := range bs {
+		h, err := toHash(b)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = h
+	}
+	return out, nil
 }

@@ -58,7 +58,7 @@ func (l *Ledger) Erase(ctx context.Context, subject, actor, reason string) (*Eve
 	if err := l.submit(ctx, &appendReq{rotate: true, done: make(chan error, 1)}); err != nil {
 		return nil, fmt.Errorf("ledger %s: erase: rotate log: %w", l.ws, err)
 	}
-	if err := l.wal.discard(ev.Seq); err != nil {
+	if err := l.wal.discard(ev.Seq, true); err != nil {
 		return nil, fmt.Errorf("ledger %s: erase: discard log: %w", l.ws, err)
 	}
 	return ev, nil

@@ -174,7 +174,12 @@ func (s *subjectKeys) forWrite(subject string) (*subjectKey, error) {
 	if k := s.keys[subject]; k != nil {
 		return k, nil
 	}
-	k, err := s.load(subject)
+	var k *subjectKey
+	err := s.l.db.View(func(tx *bolt.Tx) error {
+		var err error
+		k, err = s.load(tx, subject)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -198,8 +203,9 @@ func (s *subjectKeys) forWrite(subject string) (*subjectKey, error) {
 }
 
 // forRead returns the subject's key, or nil if it has none (never had PHI,
-// or was erased).
-func (s *subjectKeys) forRead(subject string) (*subjectKey, error) {
+// or was erased). It reads through the caller's transaction: opening a
+// second one inside it could deadlock against a writer remapping the file.
+func (s *subjectKeys) forRead(tx *bolt.Tx, subject string) (*subjectKey, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.erased[subject] {
@@ -208,7 +214,7 @@ func (s *subjectKeys) forRead(subject string) (*subjectKey, error) {
 	if k := s.keys[subject]; k != nil {
 		return k, nil
 	}
-	k, err := s.load(subject)
+	k, err := s.load(tx, subject)
 	if err != nil || k == nil {
 		return nil, err
 	}
@@ -216,20 +222,13 @@ func (s *subjectKeys) forRead(subject string) (*subjectKey, error) {
 	return k, nil
 }
 
-// load reads a subject key from bbolt; called with mu held.
-func (s *subjectKeys) load(subject string) (*subjectKey, error) {
-	var wrapped []byte
-	if err := s.l.db.View(func(tx *bolt.Tx) error {
-		if v := tx.Bucket(bSubjects).Get([]byte(subject)); v != nil {
-			wrapped = append([]byte(nil), v...)
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	if wrapped == nil {
+// load reads a subject key through tx; called with mu held.
+func (s *subjectKeys) load(tx *bolt.Tx, subject string) (*subjectKey, error) {
+	v := tx.Bucket(bSubjects).Get([]byte(subject))
+	if v == nil {
 		return nil, nil
 	}
+	wrapped := append([]byte(nil), v...)
 	raw, err := s.l.keys.UnwrapKey(wrapped, subjectPurpose(subject))
 	if err != nil {
 		return nil, fmt.Errorf("subject key: %w", err)

@@ -156,6 +156,11 @@ func Open(path string, opts Options) (*Ledger, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:      opts.LockTimeout,
 		FreelistType: bolt.FreelistMapType,
+		// A large initial mapping (address space, not memory) makes remaps
+		// rare. A remap waits for every open read transaction, and new
+		// readers queue behind it, so a long Verify would otherwise stall
+		// reads while the file grows.
+		InitialMmapSize: 1 << 30,
 	})
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
@@ -163,6 +168,9 @@ func Open(path string, opts Options) (*Ledger, error) {
 		}
 		return nil, fmt.Errorf("ledger %s: open %s: %w", opts.Workspace, path, err)
 	}
+	// Grow the file 1 MiB at a time rather than the default 16 MiB, which a
+	// large mapping would otherwise select: most workspaces are small.
+	db.AllocSize = 1 << 20
 	l := &Ledger{
 		path:      path,
 		db:        db,
@@ -205,6 +213,9 @@ func (l *Ledger) init() error {
 		}
 		meta := tx.Bucket(bMeta)
 		if v := meta.Get([]byte("format")); v == nil {
+			if k, _ := tx.Bucket(bLog).Cursor().First(); k != nil {
+				return errors.New("the file holds events but no format record: it is damaged (run `frontdesk ledger verify`)")
+			}
 			if err := meta.Put([]byte("format"), []byte(formatVersion)); err != nil {
 				return err
 			}
@@ -280,7 +291,7 @@ func (l *Ledger) recover() error {
 	}
 	l.sizeAtomic.Store(l.size)
 	// Everything the WAL held is in bbolt now.
-	if err := l.wal.discard(^uint64(0)); err != nil {
+	if err := l.wal.discard(^uint64(0), false); err != nil {
 		return fmt.Errorf("ledger %s: open: %w", l.ws, err)
 	}
 	return l.subjects.loadErased()
@@ -324,7 +335,7 @@ func (l *Ledger) Close() error {
 	size := l.size
 	l.mu.Unlock()
 	if failed == nil && size > 0 {
-		err = l.wal.discard(size - 1)
+		err = l.wal.discard(size-1, false)
 	}
 	if cerr := l.wal.close(); err == nil {
 		err = cerr

@@ -188,3 +188,6 @@ func (l *Ledger) ConsistencyProof(from, to uint64) (tlog.TreeProof, error) {
 	}
 	return p, nil
 }
+
+// storedHashIndex0 is the index of the first stored hash of record seq.
+func storedHashIndex0(seq uint64) int64 { return tlog.StoredHashIndex(0, int64(seq)) }

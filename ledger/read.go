@@ -107,7 +107,7 @@ func (l *Ledger) readEvent(tx *bolt.Tx, seq uint64, o ReadOptions) (*Event, erro
 // fillPHI decrypts ev's PHI, or marks it erased.
 func (l *Ledger) fillPHI(tx *bolt.Tx, env []byte, ev *Event) error {
 	blob := tx.Bucket(bPHI).Get(seqKey(ev.Seq))
-	k, err := l.subjects.forRead(ev.Subject)
+	k, err := l.subjects.forRead(tx, ev.Subject)
 	if err != nil {
 		return fmt.Errorf("seq %d: %w", ev.Seq, err)
 	}

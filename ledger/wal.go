@@ -360,13 +360,16 @@ func (w *wal) recycle(path string) {
 // discard deletes every segment and spare: used after erasure, so that no
 // copy of a destroyed key or its ciphertexts survives in the log, and after
 // a clean close.
-func (w *wal) discard(applied uint64) error {
+//
+// When keepCurrent is set the newest segment, which the writer is using,
+// stays.
+func (w *wal) discard(applied uint64, keepCurrent bool) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var firstErr error
 	keep := w.live[:0]
-	for _, s := range w.live {
-		if s.used && s.last > applied {
+	for i, s := range w.live {
+		if (keepCurrent && i == len(w.live)-1) || (s.used && s.last > applied) {
 			keep = append(keep, s)
 			continue
 		}

@@ -90,6 +90,7 @@ func newRoot(g *globals) *cobra.Command {
 		newSubjectCmd(g),
 		newKeysCmd(g),
 		newWorkspaceCmd(g),
+		newRedactCmd(g),
 	)
 	return root
 }

@@ -18,6 +18,8 @@ import (
 
 	"github.com/rs/zerolog"
 	"golang.org/x/term"
+
+	"frontdesk/gate/phi"
 )
 
 // Redactor replaces PHI in text with typed placeholders.
@@ -186,4 +188,15 @@ func New(o Options) zerolog.Logger {
 		out = NewRedactingWriter(cw, o.Redact)
 	}
 	return zerolog.New(out).Level(o.Level).With().Timestamp().Logger()
+}
+
+// PHIRedactor returns a Redactor that replaces every identifier the PHI
+// detector finds with its typed placeholder. knownNames are names the
+// workspace knows (patients, staff), which are always found.
+func PHIRedactor(knownNames []string) Redactor {
+	d := phi.New(phi.Options{KnownNames: knownNames})
+	return func(s string) string {
+		out, _ := phi.Redact(s, d.Detect(s), phi.Placeholder)
+		return out
+	}
 }
