@@ -65,7 +65,13 @@ func BenchmarkAppend64(b *testing.B) {
 	l := openTest(b, b.TempDir(), kek, sk)
 	defer l.Close()
 	ctx := context.Background()
-	env := encodeEnvelope(nil, func() *Event { e := benchEvent(1); e.ID = strings.Repeat("0", 26); e.Workspace = "clinic"; sealPHIForSize(&e); return &e }())
+	env := encodeEnvelope(nil, func() *Event {
+		e := benchEvent(1)
+		e.ID = strings.Repeat("0", 26)
+		e.Workspace = "clinic"
+		sealPHIForSize(&e)
+		return &e
+	}())
 	var next atomic.Int64
 	var groups0 = l.walGroups()
 	b.ResetTimer()

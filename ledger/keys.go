@@ -265,4 +265,3 @@ func (s *subjectKeys) markErased(subject string) {
 	s.erased[subject] = true
 	delete(s.keys, subject)
 }
-

@@ -135,4 +135,3 @@ func TestProofsMatchRFC6962(t *testing.T) {
 		return nil
 	})
 }
-
