@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+
+	"frontdesk/crypto"
 )
 
 // auxPrefix starts the names of auxiliary buckets: state kept in the
@@ -36,4 +38,20 @@ func (l *Ledger) AuxUpdate(name string, fn func(b *bolt.Bucket) error) error {
 		return fmt.Errorf("ledger %s: %s: %w", l.ws, name, err)
 	}
 	return nil
+}
+
+// SealAux encrypts data that lives outside the log (secrets, call
+// recordings' keys) under the workspace's current data key, bound to
+// purpose. Rotation keeps it readable: OpenAux finds the version it names.
+func (l *Ledger) SealAux(purpose string, plaintext []byte) ([]byte, error) {
+	return l.keys.Seal(plaintext, crypto.AAD("frontdesk/aux/v1", l.ws, purpose))
+}
+
+// OpenAux decrypts what SealAux sealed for the same purpose.
+func (l *Ledger) OpenAux(purpose string, ciphertext []byte) ([]byte, error) {
+	pt, err := l.keys.Open(ciphertext, crypto.AAD("frontdesk/aux/v1", l.ws, purpose))
+	if err != nil {
+		return nil, fmt.Errorf("ledger %s: open %s: %w", l.ws, purpose, err)
+	}
+	return pt, nil
 }

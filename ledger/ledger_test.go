@@ -271,3 +271,22 @@ func TestEraseKeepsVerificationGreen(t *testing.T) {
 		t.Fatalf("verify after compaction: %v %+v", err, rep)
 	}
 }
+
+func TestSealAux(t *testing.T) {
+	kek, sk := testKeys(t)
+	l := openTest(t, t.TempDir(), kek, sk)
+	defer l.Close()
+	ct, err := l.SealAux("secret/ehr-token", []byte("token-value"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.RotateKey(); err != nil {
+		t.Fatal(err)
+	}
+	if pt, err := l.OpenAux("secret/ehr-token", ct); err != nil || string(pt) != "token-value" {
+		t.Fatalf("after rotation: %q %v", pt, err)
+	}
+	if _, err := l.OpenAux("secret/other", ct); !errors.Is(err, crypto.ErrWrongKey) {
+		t.Fatalf("purpose not bound: %v", err)
+	}
+}
