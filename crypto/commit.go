@@ -11,8 +11,10 @@ import (
 // SaltSize is the size of a commitment's salt.
 const SaltSize = 32
 
-// commitDomain separates PHI commitments from every other SHA-256 use.
-var commitDomain = []byte("frontdesk/phi-commitment/v1\x00")
+// commitDomain separates PHI commitments from every other SHA-256 use. It
+// is short so that a commitment to a value of up to 17 bytes (a date, a
+// phone number, most names) is a single SHA-256 block.
+var commitDomain = []byte("fdphi\x00")
 
 // Commitment is SHA-256(domain ‖ salt ‖ value): it lets a ledger envelope
 // vouch for a PHI value without revealing it. Without the salt, which is

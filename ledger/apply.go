@@ -3,6 +3,8 @@ package ledger
 import (
 	"bytes"
 	"fmt"
+	"math/bits"
+	"sort"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -79,9 +81,20 @@ func (l *Ledger) applyWithRetry(recs []*record) {
 
 // applyRecords writes records, in seq order, into the primary buckets and
 // the indexes.
-func (l *Ledger) applyRecords(tx *bolt.Tx, recs []*record) error {
+func (l *Ledger) applyRecords(tx *bolt.Tx, recs []*record) (err error) {
 	b := buckets(tx)
-	hr := treeTxReader{b.tree}
+	f := &l.front
+	if !f.valid || (len(recs) > 0 && f.size != recs[0].seq) {
+		if err := f.load(b.tree, recs[0].seq); err != nil {
+			return err
+		}
+	}
+	// A transaction that fails is rolled back; so is the frontier.
+	defer func() {
+		if err != nil {
+			f.valid = false
+		}
+	}()
 	for _, r := range recs {
 		if r.entity == "" {
 			// A record replayed from the WAL: decode what the indexes need.
@@ -96,11 +109,7 @@ func (l *Ledger) applyRecords(tx *bolt.Tx, recs []*record) error {
 		if err := b.log.Put(k, r.envelope); err != nil {
 			return err
 		}
-		hashes, err := tlog.StoredHashes(int64(r.seq), r.envelope, hr)
-		if err != nil {
-			return fmt.Errorf("tree hashes for seq %d: %w", r.seq, err)
-		}
-		if err := putStoredHashes(b.tree, r.seq, hashes); err != nil {
+		if err := putStoredHashes(b.tree, r.seq, f.add(r.seq, recordHash(r.envelope))); err != nil {
 			return err
 		}
 		if r.newKey != nil {
@@ -168,6 +177,9 @@ func indexKey(name string, seq uint64) []byte {
 	return append(k, seqKey(seq)...)
 }
 
+// putIndexes files an event in the derived indexes. The subject index holds
+// only events whose PHI belongs to a subject other than their entity; the
+// others are found through the entity index.
 func putIndexes(b txBuckets, seq uint64, id, entity, typ, subject string, hasPHI bool) error {
 	if err := b.id.Put([]byte(id), seqKey(seq)); err != nil {
 		return err
@@ -178,7 +190,7 @@ func putIndexes(b txBuckets, seq uint64, id, entity, typ, subject string, hasPHI
 	if err := b.typ.Put(indexKey(typ, seq), nil); err != nil {
 		return err
 	}
-	if hasPHI {
+	if hasPHI && subject != entity {
 		if err := b.subject.Put(indexKey(subject, seq), nil); err != nil {
 			return err
 		}
@@ -192,18 +204,75 @@ func eraseSubject(b txBuckets, subject string, seq uint64) error {
 	if err := b.subjects.Delete([]byte(subject)); err != nil {
 		return err
 	}
-	prefix := append([]byte(subject), 0)
-	c := b.subject.Cursor()
-	var seqs [][]byte
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8; k, _ = c.Next() {
-		seqs = append(seqs, bytes.Clone(k[len(prefix):]))
+	seqs, err := subjectSeqs(b, subject)
+	if err != nil {
+		return err
 	}
 	for _, s := range seqs {
-		if err := b.phi.Delete(s); err != nil {
+		if err := b.phi.Delete(seqKey(s)); err != nil {
 			return err
 		}
 	}
 	return b.erased.Put([]byte(subject), seqKey(seq))
+}
+
+// subjectSeqs lists, in order, the events whose PHI is sealed under
+// subject's key: those filed under it in the subject index, and those of the
+// entity of the same name that name it as their subject.
+func subjectSeqs(b txBuckets, subject string) ([]uint64, error) {
+	var out []uint64
+	scanIndex(b.subject, subject, func(seq uint64) error { out = append(out, seq); return nil })
+	var view envelopeView
+	err := scanIndex(b.entity, subject, func(seq uint64) error {
+		if err := parseEnvelope(b.log.Get(seqKey(seq)), &view); err != nil {
+			return fmt.Errorf("seq %d: %w", seq, err)
+		}
+		if view.nPHI > 0 && string(view.subject) == subject {
+			out = append(out, seq)
+		}
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out, err
+}
+
+// frontier is the right edge of the Merkle tree: for each level, the hash
+// of the last complete subtree. With it the applier computes each event's
+// stored hashes without reading the tree bucket.
+type frontier struct {
+	valid bool
+	size  uint64
+	stack [64]Hash
+}
+
+// load reads the right edge of the tree of size events.
+func (f *frontier) load(tree *bolt.Bucket, size uint64) error {
+	r := treeTxReader{tree}
+	for level := 0; level < 64 && size>>level > 0; level++ {
+		hs, err := r.ReadHashes([]int64{tlog.StoredHashIndex(level, int64(size>>level)-1)})
+		if err != nil {
+			return fmt.Errorf("tree frontier: %w", err)
+		}
+		f.stack[level] = hs[0]
+	}
+	f.size, f.valid = size, true
+	return nil
+}
+
+// add returns the hashes to store for leaf seq, in stored-hash index order,
+// and advances the frontier.
+func (f *frontier) add(seq uint64, leaf Hash) []Hash {
+	m := bits.TrailingZeros64(seq + 1)
+	hashes := make([]Hash, 1, m+1)
+	hashes[0] = leaf
+	h := leaf
+	for level := 0; level < m; level++ {
+		h = tlog.NodeHash(f.stack[level], h)
+		hashes = append(hashes, h)
+	}
+	f.stack[m] = h
+	f.size = seq + 1
+	return hashes
 }
 
 // recordHash is the Merkle leaf hash of an envelope.

@@ -24,7 +24,9 @@ func TestMain(m *testing.M) {
 		crashChild(dir)
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	cleanupBig()
+	os.Exit(code)
 }
 
 // crashKeys loads (or, the first time, creates) the KEK and signing key the

@@ -34,7 +34,9 @@ func (l *Ledger) Erase(ctx context.Context, subject, actor, reason string) (*Eve
 		return nil, err
 	}
 	err := l.db.View(func(tx *bolt.Tx) error {
-		return scanIndex(tx.Bucket(bIdxSubject), subject, func(uint64) error { count++; return nil })
+		seqs, err := subjectSeqs(buckets(tx), subject)
+		count = len(seqs)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ledger %s: erase: %w", l.ws, err)

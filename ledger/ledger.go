@@ -115,6 +115,7 @@ type Ledger struct {
 	failed    error
 
 	sizeAtomic atomic.Uint64 // mirrors size for lock-free readers
+	front      frontier      // applier only
 	groups     atomic.Int64  // WAL group commits so far
 	tree       treeCache
 }

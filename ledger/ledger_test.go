@@ -224,6 +224,16 @@ func TestEraseKeepsVerificationGreen(t *testing.T) {
 		}
 		seqs = append(seqs, ev.Seq)
 	}
+	// A call turn whose PHI belongs to patient/pa, and one of the call's
+	// own.
+	turn, err := l.Append(ctx, Event{Entity: "call/9", Subject: "patient/pa", Type: "call.turn", Source: SourceVoice, Confidence: 0.5, PHI: map[string]string{"text": "my phone is 555-0100"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := l.Append(ctx, Event{Entity: "call/9", Type: "call.started", Source: SourceSystem, Confidence: 1, PHI: map[string]string{"from": "sip:caller@example.invalid"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cp, err := l.Checkpoint()
 	if err != nil {
 		t.Fatal(err)
@@ -244,6 +254,12 @@ func TestEraseKeepsVerificationGreen(t *testing.T) {
 	if ev1, _ := l.Get(1, ReadOptions{PHI: true}); ev1.PHI["phone"] != "555-0100" {
 		t.Fatalf("other subject's PHI lost")
 	}
+	if ev, _ := l.Get(turn.Seq, ReadOptions{PHI: true}); !ev.Erased {
+		t.Fatalf("the erased subject's PHI in another entity's event survives")
+	}
+	if ev, _ := l.Get(own.Seq, ReadOptions{PHI: true}); ev.Erased || ev.PHI["from"] == "" {
+		t.Fatalf("the call's own PHI was erased with the patient")
+	}
 	if _, err := l.Append(ctx, patientEvent(0)); !errors.Is(err, ErrErased) {
 		t.Fatalf("PHI for an erased subject accepted: %v", err)
 	}
@@ -251,7 +267,7 @@ func TestEraseKeepsVerificationGreen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !rep.OK || rep.ErasedEvents != 2 {
+	if !rep.OK || rep.ErasedEvents != 3 {
 		t.Fatalf("verify after erasure: %+v", rep)
 	}
 	b, err := l.Prove(seqs[:3], cp.Size)

@@ -191,3 +191,51 @@ func (l *Ledger) ConsistencyProof(from, to uint64) (tlog.TreeProof, error) {
 
 // storedHashIndex0 is the index of the first stored hash of record seq.
 func storedHashIndex0(seq uint64) int64 { return tlog.StoredHashIndex(0, int64(seq)) }
+
+// Proven is an event read together with its proof of inclusion in the tree
+// of the whole ledger, already checked against that tree's root.
+type Proven struct {
+	Event *Event
+	Size  uint64
+	Root  Hash
+	Proof tlog.RecordProof
+}
+
+// GetVerified reads the event at seq, proves its inclusion in the tree of
+// every applied event and checks the proof against the tree's root before
+// returning: a read that cannot be proven fails.
+func (l *Ledger) GetVerified(seq uint64, o ReadOptions) (*Proven, error) {
+	if err := l.waitApplied(seq); err != nil {
+		return nil, err
+	}
+	var p Proven
+	err := l.db.View(func(tx *bolt.Tx) error {
+		size := l.sizeAtomic.Load()
+		env := tx.Bucket(bLog).Get(seqKey(seq))
+		if env == nil || seq >= size {
+			return ErrNotFound
+		}
+		r := l.reader(tx)
+		root, err := l.treeHash(tx, int64(size))
+		if err != nil {
+			return err
+		}
+		proof, err := tlog.ProveRecord(int64(size), int64(seq), r)
+		if err != nil {
+			return err
+		}
+		if err := tlog.CheckRecord(proof, int64(size), root, int64(seq), recordHash(env)); err != nil {
+			return fmt.Errorf("seq %d does not prove against the tree: %w", seq, err)
+		}
+		ev, err := l.readEvent(tx, seq, o)
+		if err != nil {
+			return err
+		}
+		p = Proven{Event: ev, Size: size, Root: root, Proof: proof}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ledger %s: verified read %d: %w", l.ws, seq, err)
+	}
+	return &p, nil
+}

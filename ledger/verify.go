@@ -298,18 +298,21 @@ func (v *verifier) checkStructure(tx *bolt.Tx) {
 	for _, n := range append(append([][]byte{}, primaryBuckets...), indexBuckets...) {
 		known[string(n)] = true
 	}
+	// The log, tree, PHI and index buckets are walked in order by the
+	// checks that follow; the rest are small and walked here.
+	walked := map[string]bool{string(bLog): true, string(bTree): true, string(bPHI): true}
+	for _, n := range indexBuckets {
+		walked[string(n)] = true
+	}
 	tx.ForEach(func(name []byte, b *bolt.Bucket) error {
 		if !known[string(name)] && !bytes.HasPrefix(name, []byte(auxPrefix)) {
 			v.rep.add(Problem{Kind: "structure", Detail: fmt.Sprintf("unknown bucket %q", name)})
 		}
-		var last []byte
-		c := b.Cursor()
-		for k, _ := c.First(); k != nil; k, _ = c.Next() {
-			if last != nil && bytes.Compare(k, last) <= 0 {
-				v.rep.add(Problem{Kind: "structure", Detail: fmt.Sprintf("bucket %s has keys out of order", name)})
-				break
-			}
-			last = k
+		if walked[string(name)] {
+			return nil
+		}
+		if !keysInOrder(b) {
+			v.rep.add(Problem{Kind: "structure", Detail: fmt.Sprintf("bucket %s has keys out of order", name)})
 		}
 		return nil
 	})
@@ -327,6 +330,20 @@ func (v *verifier) checkStructure(tx *bolt.Tx) {
 	if got := 2 + freelistPages + reachable + free; got != hwm {
 		v.rep.add(Problem{Kind: "structure", Detail: fmt.Sprintf("page accounting: %d pages in use, free or meta, the file has %d", got, hwm)})
 	}
+}
+
+// keysInOrder reports whether a bucket's cursor yields strictly increasing
+// keys: damaged pages can make it go backwards.
+func keysInOrder(b *bolt.Bucket) bool {
+	var last []byte
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if last != nil && bytes.Compare(k, last) <= 0 {
+			return false
+		}
+		last = k
+	}
+	return true
 }
 
 // guard runs fn, turning a panic (bbolt meeting a damaged page) into an error.
@@ -538,6 +555,10 @@ func (v *verifier) checkChunkTx(tx *bolt.Tx, r *chunkResult, keys map[string]*su
 		binary.BigEndian.PutUint64(seqBuf[:], seq)
 		var leaf, prev Hash
 		var recorded int64
+		for k != nil && len(k) == 8 && binary.BigEndian.Uint64(k) < seq {
+			r.problems = append(r.problems, seqProblem(seq, "structure", "log keys are out of order"))
+			k, env = c.Next()
+		}
 		switch {
 		case k == nil || len(k) != 8 || binary.BigEndian.Uint64(k) > seq:
 			r.problems = append(r.problems, seqProblem(seq, "chain", "event is missing from the log"))
@@ -593,7 +614,9 @@ func (v *verifier) checkEvent(b txBuckets, r *chunkResult, seq uint64, sk []byte
 		}
 		return
 	}
-	r.idx[3].add(v.seed, view.subject, []byte{0}, sk)
+	if !bytes.Equal(view.subject, view.entity) {
+		r.idx[3].add(v.seed, view.subject, []byte{0}, sk)
+	}
 	subject := string(view.subject)
 	if erasedAt, erased := v.erased[subject]; erased {
 		if blob != nil {
@@ -681,12 +704,21 @@ func (v *verifier) checkIndexes(want [4]indexDigest) error {
 		return v.l.db.View(func(tx *bolt.Tx) error {
 			for i, name := range names {
 				var got indexDigest
+				var last []byte
+				ordered := true
 				tx.Bucket(name).ForEach(func(k, val []byte) error {
+					if last != nil && bytes.Compare(k, last) <= 0 {
+						ordered = false
+					}
+					last = k
 					// Values are part of the digest: the entity, type and
 					// subject indexes have empty ones.
 					got.add(v.seed, k, val)
 					return nil
 				})
+				if !ordered {
+					v.rep.add(Problem{Kind: "structure", Detail: fmt.Sprintf("bucket %s has keys out of order", name)})
+				}
 				if got != want[i] {
 					v.rep.add(Problem{Kind: "index", Detail: fmt.Sprintf("index %s does not match the log (%d entries, want %d): run `frontdesk ledger reindex`", name, got.n, want[i].n)})
 				}
