@@ -1,0 +1,48 @@
+# frontdesk — see README.md. The two commands that matter: `make run` and
+# `make test`. Both install what they need first (scripts/deps.sh).
+
+GO      ?= go
+BIN     := bin/frontdesk
+DATA    ?= $(CURDIR)/.data
+# Benchmarks: override to narrow, e.g. make bench BENCH=Append PKG=./ledger
+BENCH   ?= .
+PKG     ?= ./...
+BENCHTIME ?= 1s
+
+export CGO_ENABLED := 1
+
+.PHONY: all run test bench eval deps build vet fmt clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	$(GO) build -o $(BIN) ./cmd/frontdesk
+
+## run: the appliance on its embedded defaults, data in .data/
+run: build
+	@BIN=$(BIN) FRONTDESK_DATA=$(DATA) scripts/demo.sh
+
+## test: vet and every test, including the ones with real peers
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+## bench: every benchmark, then a table with the limits beside the figures
+bench: deps
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -timeout 60m $(PKG) | tee .bench.out | $(GO) run ./internal/benchtable
+
+## eval: the PHI detector's precision and recall on the labelled set
+eval:
+	$(GO) run ./gate/phi/cmd/phieval
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+vet:
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin .bench.out
