@@ -91,6 +91,7 @@ func newRoot(g *globals) *cobra.Command {
 		newKeysCmd(g),
 		newWorkspaceCmd(g),
 		newRedactCmd(g),
+		newReviewCmd(g),
 	)
 	return root
 }
