@@ -91,7 +91,11 @@ func newRoot(g *globals) *cobra.Command {
 		newKeysCmd(g),
 		newWorkspaceCmd(g),
 		newRedactCmd(g),
+		newServeCmd(g),
+		newUserCmd(g),
+		newKeyCmd(g),
 		newReviewCmd(g),
+		newCallCmd(g),
 	)
 	return root
 }

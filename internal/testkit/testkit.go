@@ -1,0 +1,73 @@
+// Package testkit gives tests real ledgers and data directories in
+// temporary directories, and speech made by the local engines.
+package testkit
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"frontdesk/crypto"
+	"frontdesk/ledger"
+	"frontdesk/voice/flite"
+	"frontdesk/voice/sphinx"
+)
+
+// Ledger opens a new workspace ledger named ws in t's temporary directory,
+// closed when the test ends.
+func Ledger(t testing.TB, ws string) *ledger.Ledger {
+	t.Helper()
+	k, err := crypto.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kek, err := crypto.NewKEK(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk, _, err := crypto.GenerateSigningKey(kek, "frontdesk-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ledger.Open(filepath.Join(t.TempDir(), ws+".db"), ledger.Options{Workspace: ws, KEK: kek, Signing: sk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+var (
+	engineOnce sync.Once
+	recognizer *sphinx.Recognizer
+	voice      *flite.Voice
+	engineErr  error
+)
+
+// Engines returns the local recognizer and synthesizer, shared by the
+// package's tests.
+func Engines(t testing.TB) (*sphinx.Recognizer, *flite.Voice) {
+	t.Helper()
+	engineOnce.Do(func() {
+		recognizer, engineErr = sphinx.New(sphinx.Config{})
+		if engineErr == nil {
+			voice, engineErr = flite.New()
+		}
+	})
+	if engineErr != nil {
+		t.Fatalf("local speech engines: %v", engineErr)
+	}
+	return recognizer, voice
+}
+
+// Say synthesises text at 8 kHz with the local voice.
+func Say(t testing.TB, text string) []int16 {
+	t.Helper()
+	_, v := Engines(t)
+	pcm, err := v.Synthesize(context.Background(), text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pcm
+}

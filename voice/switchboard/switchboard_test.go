@@ -1,0 +1,197 @@
+package switchboard
+
+import (
+	"context"
+	"math"
+	"net/netip"
+	"testing"
+	"time"
+
+	"frontdesk/internal/testkit"
+	"frontdesk/ledger"
+	"frontdesk/voice"
+	"frontdesk/voice/call"
+	"frontdesk/voice/caller"
+	"frontdesk/voice/recording"
+	"frontdesk/voice/sip"
+)
+
+// startSwitchboard runs a switchboard with the line-check flow on loopback
+// and returns its SIP URI.
+func startSwitchboard(t *testing.T, d Dialogue) (*Switchboard, *ledger.Ledger, string, string) {
+	t.Helper()
+	l := testkit.Ledger(t, "clinic")
+	rec, syn := testkit.Engines(t)
+	dir := t.TempDir()
+	sb, err := New(Config{
+		SIP: &sip.Config{
+			UDPAddr: "127.0.0.1:0", TCPAddr: "off", PublicIP: "127.0.0.1",
+			AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		},
+		RecordingDir: dir,
+	}, l, rec, syn, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	return sb, l, "sip:frontdesk@" + sb.Agent().Addr("udp").String(), dir
+}
+
+// TestLineCheckOverSIP calls the line-check flow with the built-in caller:
+// keys 1234, then says "yes". The ledger must hold the digits, the turn and
+// the end; the recording must hold both sides; the caller must have heard
+// the prompts.
+func TestLineCheckOverSIP(t *testing.T) {
+	_, l, uri, dir := startSwitchboard(t, call.LineCheck)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := sip.Dial(ctx, uri, sip.DialOptions{LocalAddr: "127.0.0.1:0", PublicIP: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	yes := testkit.Say(t, "yes")
+	res, err := caller.Run(ctx, out.Media(), caller.Script{Steps: []caller.Step{
+		{AfterPrompts: 1, Keys: "1234"},
+		{AfterPrompts: 2, Delay: 200 * time.Millisecond, Say: yes},
+		{AfterPrompts: 3, Hangup: true},
+	}, MaxDuration: 45 * time.Second})
+	out.Hangup()
+	if err != nil {
+		t.Fatalf("caller: %v (heard %d prompts)", err, res.Prompts)
+	}
+	// Wait for the call to be recorded as ended.
+	var evs []*ledger.Event
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		evs, _ = l.Find(ledger.Query{EntityPrefix: "call/"}, ledger.ReadOptions{PHI: true})
+		if len(evs) > 0 && evs[len(evs)-1].Type == "call.ended" {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var digits, said, reason, callID string
+	for _, e := range evs {
+		callID = e.Entity[len("call/"):]
+		switch {
+		case e.Type == "call.dtmf":
+			digits = e.PHI["digits"]
+		case e.Type == "call.turn" && e.Attrs["speaker"] == "caller":
+			said = e.PHI["text"]
+		case e.Type == "call.ended":
+			reason = e.Attrs["reason"]
+		}
+	}
+	if digits != "1234" || said != "yes" || reason != "completed" {
+		for _, e := range evs {
+			t.Logf("%s %v %v", e.Type, e.Attrs, e.PHI)
+		}
+		t.Fatalf("ledger: digits %q, said %q, end %q; events %d", digits, said, reason, len(evs))
+	}
+	if !loud(res.Heard) {
+		t.Fatal("the caller heard silence")
+	}
+	_, stereo, err := recording.Read(recording.Path(dir, callID), l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !loud(recording.Channel(stereo, 0)) || !loud(recording.Channel(stereo, 1)) {
+		t.Fatal("the recording lacks one side of the call")
+	}
+	// What the caller heard last must be the goodbye: recognise it.
+	rec, _ := testkit.Engines(t)
+	u, err := rec.Start(ctx, voice.Grammar{Phrases: []string{"you said yes goodbye", "you said no goodbye", "i did not catch that goodbye"}}, 8000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	tail := res.Heard[max(0, len(res.Heard)-8000*4):]
+	u.Write(tail)
+	h, err := u.Finish()
+	if err != nil || h.Text != "you said yes goodbye" {
+		t.Fatalf("the caller heard %q (%v) at the end", h.Text, err)
+	}
+	if err := l.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := l.Verify(ledger.VerifyOptions{}); err != nil || !rep.OK {
+		t.Fatalf("verify: %v %+v", err, rep)
+	}
+}
+
+func loud(pcm []int16) bool {
+	var s float64
+	n := 0
+	for i := 0; i+160 <= len(pcm); i += 160 {
+		var e float64
+		for _, v := range pcm[i : i+160] {
+			e += float64(v) * float64(v)
+		}
+		if math.Sqrt(e/160) > 500 {
+			n++
+		}
+		s += e
+	}
+	return n >= 10
+}
+
+// waitFor polls the ledger until an event of the call matches.
+func waitFor(t *testing.T, l *ledger.Ledger, within time.Duration, match func(*ledger.Event) bool) *ledger.Event {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		evs, err := l.Find(ledger.Query{EntityPrefix: "call/"}, ledger.ReadOptions{PHI: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			if match(e) {
+				return e
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return nil
+}
+
+// TestLineCheckWithBaresip has a real softphone call the line check: it
+// presses 1234 (RFC 4733) when asked and says "no" when asked.
+func TestLineCheckWithBaresip(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real peers run without -short")
+	}
+	_, l, uri, _ := startSwitchboard(t, call.LineCheck)
+	b := testkit.StartBaresip(t, uri)
+	agentSaid := func(text string) func(*ledger.Event) bool {
+		return func(e *ledger.Event) bool {
+			return e.Type == "call.turn" && e.Attrs["speaker"] == "agent" && len(e.PHI["text"]) >= len(text) && e.PHI["text"][:len(text)] == text
+		}
+	}
+	if waitFor(t, l, 20*time.Second, agentSaid("Please enter four digits")) == nil {
+		t.Fatalf("the line never asked for digits: %s", b.Output())
+	}
+	b.Keys("1234")
+	if waitFor(t, l, 20*time.Second, agentSaid("You entered 1 2 3 4.")) == nil {
+		t.Fatal("the digits were not read back")
+	}
+	// Answer once the read-back has had time to play.
+	time.Sleep(3500 * time.Millisecond)
+	b.Say(testkit.Say(t, "no"))
+	ended := waitFor(t, l, 30*time.Second, func(e *ledger.Event) bool { return e.Type == "call.ended" })
+	if ended == nil {
+		t.Fatal("the call did not end")
+	}
+	said := waitFor(t, l, time.Second, func(e *ledger.Event) bool {
+		return e.Type == "call.turn" && e.Attrs["speaker"] == "caller"
+	})
+	if said == nil || said.PHI["text"] != "no" {
+		t.Fatalf("the caller's turn: %+v", said)
+	}
+	b.Stop()
+	heard, err := b.Received()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !loud(heard) {
+		t.Fatal("baresip heard silence")
+	}
+}
