@@ -73,11 +73,11 @@ func (sb *Switchboard) Agent() *sip.Agent { return sb.agent }
 // sipLine adapts an answered SIP call to call.Line.
 type sipLine struct{ c *sip.Call }
 
-func (l sipLine) ID() string                                  { return l.c.ID() }
-func (l sipLine) Transport() string                           { return l.c.Transport() }
-func (l sipLine) Media() voice.Media                          { return l.c.Media() }
-func (l sipLine) Done() <-chan struct{}                       { return l.c.Done() }
-func (l sipLine) Hangup() error                               { return l.c.Hangup(sip.EndHangup) }
+func (l sipLine) ID() string                                   { return l.c.ID() }
+func (l sipLine) Transport() string                            { return l.c.Transport() }
+func (l sipLine) Media() voice.Media                           { return l.c.Media() }
+func (l sipLine) Done() <-chan struct{}                        { return l.c.Done() }
+func (l sipLine) Hangup() error                                { return l.c.Hangup(sip.EndHangup) }
 func (l sipLine) Transfer(ctx context.Context, t string) error { return l.c.Transfer(ctx, t) }
 
 func (sb *Switchboard) handleSIP(ctx context.Context, c *sip.Call) {
