@@ -10,6 +10,8 @@
 //	kek.json                    argon2id parameters, when the KEK comes from a passphrase
 //	system.db                   the system ledger: workspace registry, accounts, audit of the appliance
 //	workspaces/<id>/ledger.db   one ledger per workspace
+//	tls/ca.pem                  the local CA's certificate, for clients to trust (tls.go)
+//	admin.sock                  the admin socket of a running server (0600)
 package appliance
 
 import (
@@ -80,6 +82,12 @@ type InitOptions struct {
 	Workspace string
 	// WorkspaceName is its display name.
 	WorkspaceName string
+	// Hosts are the names the first server certificate covers (default
+	// DefaultHosts).
+	Hosts []string
+	// Setup, when set, runs on the new appliance before Init returns (the
+	// CLI creates the owner account there); its failure fails Init.
+	Setup func(a *Appliance) error
 }
 
 // Init creates a new appliance in cfg.DataDir, which must not hold one.
@@ -161,6 +169,14 @@ func Init(cfg Config, o InitOptions) (*Appliance, error) {
 	}
 	if err := a.CreateWorkspace(context.Background(), o.Workspace, o.WorkspaceName, "system"); err != nil {
 		return fail(err)
+	}
+	if _, err := a.ServerCertificate(o.Hosts); err != nil {
+		return fail(err)
+	}
+	if o.Setup != nil {
+		if err := o.Setup(a); err != nil {
+			return fail(err)
+		}
 	}
 	return a, nil
 }

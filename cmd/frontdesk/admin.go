@@ -119,22 +119,20 @@ func newKeysCmd(g *globals) *cobra.Command {
 }
 
 func newWorkspaceCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "workspace", Short: "Create and list workspaces"}
+	cmd := &cobra.Command{Use: "workspace", Short: "Create and list workspaces (through the admin socket while serving)"}
 	var name string
 	create := &cobra.Command{
 		Use:   "create ID",
 		Short: "Create a workspace with its own ledger and data key",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.open()
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			if err := a.CreateWorkspace(context.Background(), args[0], name, actor()); err != nil {
-				return err
-			}
-			return g.printLine(map[string]any{"workspace": args[0], "name": name})
+			return g.withClient(func(c *apiClient) error {
+				var ws appliance.Workspace
+				if err := c.do("POST", "/v1/workspaces", map[string]string{"id": args[0], "name": name}, &ws); err != nil {
+					return err
+				}
+				return g.printLine(ws)
+			})
 		},
 	}
 	create.Flags().StringVar(&name, "name", "", "display name")
@@ -143,19 +141,16 @@ func newWorkspaceCmd(g *globals) *cobra.Command {
 		Short: "List workspaces",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.open()
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			wss, err := a.Workspaces()
-			if err != nil {
-				return err
-			}
-			for _, w := range wss {
-				g.printLine(w)
-			}
-			return nil
+			return g.withClient(func(c *apiClient) error {
+				var out struct{ Workspaces []appliance.Workspace }
+				if err := c.do("GET", "/v1/workspaces", nil, &out); err != nil {
+					return err
+				}
+				for _, w := range out.Workspaces {
+					g.printLine(w)
+				}
+				return nil
+			})
 		},
 	}
 	cmd.AddCommand(create, list)

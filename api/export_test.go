@@ -1,0 +1,8 @@
+package api
+
+// SetRecordAccess switches access events off or on. Only benchmarks use
+// it, to measure what an access event costs; production has no switch.
+func SetRecordAccess(s *Server, on bool) { s.recordAccess = on }
+
+// SetAllowPeer replaces the admin socket's peer check.
+func SetAllowPeer(s *Server, allow func(uid uint32) bool) { s.allowPeer = allow }

@@ -1,0 +1,196 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"frontdesk/gate/access"
+	"frontdesk/ledger"
+)
+
+// Checkpoints, proof bundles, verification and write-only secrets.
+
+func (s *Server) listCheckpoints(w http.ResponseWriter, r *http.Request, c *Call) {
+	cps, err := c.Ledger.Checkpoints()
+	if err != nil {
+		c.Fail(w, err)
+		return
+	}
+	if cps == nil {
+		cps = []*ledger.Checkpoint{}
+	}
+	c.JSON(w, http.StatusOK, map[string]any{"checkpoints": cps})
+}
+
+func (s *Server) createCheckpoint(w http.ResponseWriter, r *http.Request, c *Call) {
+	if c.Ledger.Size() == 0 {
+		c.Fail(w, Errorf(http.StatusConflict, "conflict", "the ledger is empty"))
+		return
+	}
+	cp, err := c.Ledger.Checkpoint()
+	if err != nil {
+		c.Fail(w, err)
+		return
+	}
+	c.JSON(w, http.StatusCreated, cp)
+}
+
+func (s *Server) prove(w http.ResponseWriter, r *http.Request, c *Call) {
+	var req struct {
+		Seqs     []uint64 `json:"seqs"`
+		FromSize uint64   `json:"from_size,omitempty"`
+	}
+	if e := c.Decode(r, &req); e != nil {
+		c.Fail(w, e)
+		return
+	}
+	size := c.Ledger.Size()
+	if len(req.Seqs) == 0 || len(req.Seqs) > 1000 {
+		c.Fail(w, Errorf(http.StatusBadRequest, "invalid", "seqs must list 1 to 1000 sequence numbers"))
+		return
+	}
+	for _, seq := range req.Seqs {
+		if seq >= size {
+			c.Fail(w, Errorf(http.StatusBadRequest, "invalid", "seqs must be below the ledger's size, %d", size))
+			return
+		}
+	}
+	if req.FromSize > size {
+		c.Fail(w, Errorf(http.StatusBadRequest, "invalid", "from_size is beyond the ledger's size"))
+		return
+	}
+	if req.FromSize > 0 {
+		if _, err := c.Ledger.StoredCheckpoint(req.FromSize); err != nil {
+			c.Fail(w, Errorf(http.StatusBadRequest, "invalid", "no stored checkpoint has size from_size: list them at GET checkpoints"))
+			return
+		}
+	}
+	b, err := c.Ledger.Prove(req.Seqs, req.FromSize)
+	if err != nil {
+		c.Fail(w, err)
+		return
+	}
+	var evs []*ledger.Event
+	for _, e := range b.Entries {
+		ev, err := ledger.DecodeEnvelope(e.Envelope)
+		if err != nil {
+			c.Fail(w, err)
+			return
+		}
+		// The access log's own records go to those who may read it.
+		if internal(ev.Entity) && !access.Allowed(c.Role, access.ReadAccessLog) {
+			c.deny(w, r, "proof-of-access-log", "proving the appliance's own records needs the read-access-log capability")
+			return
+		}
+		evs = append(evs, ev)
+	}
+	if err := c.RecordEach(r.Context(), Access{Action: "export", Resource: "proof",
+		Attrs: map[string]string{"count": strconv.Itoa(len(b.Entries))}}, patientsOf(evs)); err != nil {
+		c.Fail(w, err)
+		return
+	}
+	c.JSON(w, http.StatusOK, b)
+}
+
+// verificationAux keeps the last verification report in the workspace's
+// ledger file; reports hold no PHI.
+const verificationAux = "verification"
+
+type verification struct {
+	Status  string         `json:"status"`
+	Checked *time.Time     `json:"checked,omitempty"`
+	By      string         `json:"by,omitempty"`
+	Report  *ledger.Report `json:"report,omitempty"`
+}
+
+func (s *Server) getVerification(w http.ResponseWriter, r *http.Request, c *Call) {
+	v := verification{Status: "never"}
+	err := c.Ledger.AuxView(verificationAux, func(b *bolt.Bucket) error {
+		if b == nil {
+			return nil
+		}
+		if raw := b.Get([]byte("last")); raw != nil {
+			return json.Unmarshal(raw, &v)
+		}
+		return nil
+	})
+	if err != nil {
+		c.Fail(w, err)
+		return
+	}
+	c.JSON(w, http.StatusOK, v)
+}
+
+func (s *Server) verify(w http.ResponseWriter, r *http.Request, c *Call) {
+	rep, err := c.Ledger.Verify(ledger.VerifyOptions{})
+	if err != nil {
+		c.Fail(w, err)
+		return
+	}
+	now := s.dir.Config().Now().UTC()
+	v := verification{Status: "ok", Checked: &now, By: c.Principal.Actor, Report: rep}
+	if !rep.OK {
+		v.Status = "failed"
+		s.log.Error().Str("workspace", c.Workspace).Int("count", len(rep.Problems)).Msg("ledger verification found problems")
+	}
+	raw, err := json.Marshal(&v)
+	if err != nil {
+		c.Fail(w, err)
+		return
+	}
+	if err := c.Ledger.AuxUpdate(verificationAux, func(b *bolt.Bucket) error { return b.Put([]byte("last"), raw) }); err != nil {
+		c.Fail(w, err)
+		return
+	}
+	c.JSON(w, http.StatusOK, v)
+}
+
+func (s *Server) listSecrets(w http.ResponseWriter, r *http.Request, c *Call) {
+	list, err := access.Secrets(c.Ledger)
+	if err != nil {
+		c.Fail(w, err)
+		return
+	}
+	c.JSON(w, http.StatusOK, map[string]any{"secrets": list})
+}
+
+func (s *Server) getSecret(w http.ResponseWriter, r *http.Request, c *Call) {
+	info, err := access.Secret(c.Ledger, r.PathValue("name"))
+	if err != nil {
+		c.Fail(w, err)
+		return
+	}
+	c.JSON(w, http.StatusOK, info)
+}
+
+func (s *Server) putSecret(w http.ResponseWriter, r *http.Request, c *Call) {
+	var req struct {
+		Value string `json:"value"`
+	}
+	if e := c.Decode(r, &req); e != nil {
+		c.Fail(w, e)
+		return
+	}
+	info, err := access.PutSecret(r.Context(), c.Ledger, c.Principal.Actor, r.PathValue("name"), []byte(req.Value))
+	if err != nil {
+		c.Fail(w, err)
+		return
+	}
+	status := http.StatusOK
+	if info.Version == 1 {
+		status = http.StatusCreated
+	}
+	c.JSON(w, status, info)
+}
+
+func (s *Server) deleteSecret(w http.ResponseWriter, r *http.Request, c *Call) {
+	if err := access.DeleteSecret(r.Context(), c.Ledger, c.Principal.Actor, r.PathValue("name")); err != nil {
+		c.Fail(w, err)
+		return
+	}
+	c.NoContent(w)
+}
