@@ -392,6 +392,43 @@ func (v Verified) Event() string {
 	return v.g.event
 }
 
+// Disclose records that tool is about to tell the caller about the verified
+// patient's resources (appointments, for example: data that is not a field
+// of the patient's record). It refuses exactly when Read would.
+func (v Verified) Disclose(ctx context.Context, tool string, resources ...string) error {
+	if err := v.check(); err != nil {
+		return err
+	}
+	if tool == "" {
+		return errors.New("identity: disclose: a tool name is required")
+	}
+	return v.record(ctx, tool, map[string]string{"resources": strings.Join(resources, ",")})
+}
+
+// record writes a disclosure twice: on the call (call.disclosed, what the
+// identity gate checks) and in the patient's accounting of disclosures
+// (access.read on audit/patient/<id>, like every read through the API).
+func (v Verified) record(ctx context.Context, tool string, extra map[string]string) error {
+	s := v.g.s
+	attrs := map[string]string{AttrPatient: v.g.patient, AttrTool: tool, AttrVerification: v.g.event}
+	for k, val := range extra {
+		attrs[k] = val
+	}
+	if _, err := s.l.Append(ctx, ledger.Event{
+		Entity: s.call, Type: TypeDisclosed, Source: ledger.SourceSystem, Confidence: 1, Actor: "identity", Attrs: attrs,
+	}); err != nil {
+		return fmt.Errorf("identity: record disclosure: %w", err)
+	}
+	if _, err := s.l.Append(ctx, ledger.Event{
+		Entity: "audit/" + v.g.patient, Type: "access.read", Source: ledger.SourceSystem, Confidence: 1, Actor: "agent/receptionist",
+		Attrs: map[string]string{"actor": "agent/receptionist", "action": "disclose", "resource": tool, "purpose": "treatment",
+			"outcome": "success", "channel": "voice", "request_id": s.call, "patient": v.g.patient},
+	}); err != nil {
+		return fmt.Errorf("identity: record access: %w", err)
+	}
+	return nil
+}
+
 // Read returns the verified patient's trusted values of the named fields
 // (fields with no trusted value are absent) and records the disclosure as
 // a call.disclosed event naming the tool and the fields, never the values.
@@ -415,11 +452,8 @@ func (v Verified) Read(ctx context.Context, tool string, fields ...string) (map[
 	}
 	names := append([]string(nil), fields...)
 	sort.Strings(names)
-	if _, err := s.l.Append(ctx, ledger.Event{
-		Entity: s.call, Type: TypeDisclosed, Source: ledger.SourceSystem, Confidence: 1, Actor: "identity",
-		Attrs: map[string]string{AttrPatient: v.g.patient, AttrTool: tool, AttrFields: strings.Join(names, ","), AttrVerification: v.g.event},
-	}); err != nil {
-		return nil, fmt.Errorf("identity: record disclosure: %w", err)
+	if err := v.record(ctx, tool, map[string]string{AttrFields: strings.Join(names, ",")}); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -589,4 +623,32 @@ func loadWith(l *ledger.Ledger, p review.Policy, patient string) (*Record, error
 		return nil, nil
 	}
 	return r, nil
+}
+
+// Names returns, for every patient, the name as a caller would say it
+// (first given name and family name): the phrases a recogniser listens for
+// when a caller says who they are. They are PHI: callers must keep them on
+// the box.
+func (d *Directory) Names() ([]string, error) {
+	d.mu.Lock()
+	loaded := d.loaded
+	d.mu.Unlock()
+	if !loaded {
+		if err := d.Refresh(); err != nil {
+			return nil, err
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []string
+	for _, rs := range d.byDOB {
+		for _, r := range rs {
+			if len(r.Given) == 0 || len(r.Family) == 0 {
+				continue
+			}
+			out = append(out, r.Given[0]+" "+strings.Join(r.Family, " "))
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }
