@@ -96,3 +96,15 @@ func gates(d Decision) []string {
 	}
 	return out
 }
+
+// judgeDecides saves a policy in which a verified pharmacy needs no human:
+// the default sends contact changes to the review queue, and these tests
+// are about what the judge alone decides.
+func judgeDecides(t testing.TB, l *ledger.Ledger) {
+	t.Helper()
+	p := DefaultPolicy()
+	p.AlwaysReview = []string{"name", "given", "family", "birthDate", "allergies", "medications"}
+	if _, err := SavePolicy(context.Background(), l, p, "cli/test"); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -58,6 +58,7 @@ func TestParseVerdict(t *testing.T) {
 func TestLLMJudgeRecorded(t *testing.T) {
 	ctx := context.Background()
 	l := openLedger(t)
+	judgeDecides(t, l)
 	chat := &cannedChatter{reply: `{"outcome":"verified","reason_code":"spelling-variant"}`}
 	j := LLMJudge{Client: chat, Model: "test-model"}
 	tv := turn(t, l, "call/llm", "caller", "wall greens on fifth")

@@ -58,7 +58,7 @@ func DefaultPolicy() Policy {
 		HumanVerified: 1.0,
 		Corrected:     0.9,
 		Destinations:  map[string]Threshold{"ehr": {Min: 0.8}},
-		AlwaysReview:  []string{"name", "given", "family", "birthDate", "allergies", "medications"},
+		AlwaysReview:  []string{"name", "given", "family", "birthDate", "allergies", "medications", "pharmacy", "phone", "address", "appointment"},
 	}
 }
 

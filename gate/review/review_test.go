@@ -16,6 +16,7 @@ import (
 // chain of judgements; the world model shows the verified value.
 func TestVoiceFactJudgedThenWritten(t *testing.T) {
 	l := openLedger(t)
+	judgeDecides(t, l)
 	tv := turn(t, l, "call/c1", "caller", "yes the c v s on main street please")
 	f := stated(t, l, "patient/p1", "pharmacy", "CVS Main St", tv)
 	if f.Confidence != 0.5 || f.Source != ledger.SourceVoice {
@@ -375,6 +376,7 @@ func TestForgedDecisionDenied(t *testing.T) {
 func TestMonitorFlagOnTurn(t *testing.T) {
 	ctx := context.Background()
 	l := openLedger(t)
+	judgeDecides(t, l)
 	for _, decision := range []string{"approve", "reject"} {
 		call := "call/m-" + decision
 		tv := turn(t, l, call, "caller", "c v s")
@@ -490,6 +492,7 @@ func (failingJudge) Judge(context.Context, Claim) (Verdict, error) {
 func TestListItems(t *testing.T) {
 	ctx := context.Background()
 	l := openLedger(t)
+	judgeDecides(t, l)
 	var items []*Item
 	for i, text := range []string{"c v s", "no idea", "the walgreens"} {
 		tv := turn(t, l, "call/l", "caller", text)
