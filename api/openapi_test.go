@@ -44,11 +44,9 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 			t.Errorf("route %s is not in openapi.json", key)
 		}
 	}
-	for key := range documented {
-		if !mounted[key] {
-			t.Errorf("openapi.json describes %s, which is not mounted", key)
-		}
-	}
+	// The document also describes the routes other packages mount
+	// (review, calls, connectors); cmd/frontdesk's test assembles the whole
+	// server and checks that every documented route is mounted.
 	if u := e.srv.Undocumented(); len(u) != 0 {
 		t.Errorf("Undocumented: %v", u)
 	}

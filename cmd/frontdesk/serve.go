@@ -15,13 +15,17 @@ import (
 
 	"frontdesk/api"
 	"frontdesk/gate/access"
+	"frontdesk/voice/receptionist"
+	"frontdesk/voice/switchboard"
 )
 
 // config is the JSON configuration file of `frontdesk serve`: one section
 // per package, each with its package's own Config type and defaults.
 type config struct {
-	API    api.Config    `json:"api"`
-	Access access.Config `json:"access"`
+	API          api.Config           `json:"api"`
+	Access       access.Config        `json:"access"`
+	Voice        switchboard.Settings `json:"voice"`
+	Receptionist receptionist.Config  `json:"receptionist"`
 }
 
 // loadConfig reads path, or DATA/config.json when path is empty and that
@@ -49,7 +53,7 @@ func loadConfig(path, dataDir string) (config, error) {
 }
 
 func newServeCmd(g *globals) *cobra.Command {
-	var configPath, httpsAddr string
+	var configPath, httpsAddr, sipAddr string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the HTTPS API and the admin socket until interrupted",
@@ -73,6 +77,9 @@ every acknowledged ledger append is committed.`,
 			if cmd.Flags().Changed("https-addr") {
 				cfg.API.HTTPSAddr = httpsAddr
 			}
+			if cmd.Flags().Changed("sip-addr") {
+				cfg.Voice.SIPAddr = sipAddr
+			}
 			a, err := g.open()
 			if err != nil {
 				return err
@@ -89,12 +96,18 @@ every acknowledged ledger append is committed.`,
 			if err != nil {
 				return err
 			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			v, err := startVoice(ctx, a, srv, cfg, g)
+			if err != nil {
+				return err
+			}
+			defer v.Close()
 			if accts, err := srv.Directory().Accounts(); err == nil && len(accts) == 0 {
 				g.log.Warn().Str("component", "serve").Msg("no accounts yet: create the owner with `frontdesk user add EMAIL --owner --role owner` (works while serving)")
 			}
 			fmt.Fprintf(g.stderr, "clients trust the CA certificate %s\n", a.CAPath())
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
+			v.announce(srv)
 			if err := srv.Run(ctx); err != nil {
 				return err
 			}
@@ -104,5 +117,6 @@ every acknowledged ledger append is committed.`,
 	}
 	cmd.Flags().StringVar(&configPath, "config", "", "JSON configuration file (default DATA/config.json if present)")
 	cmd.Flags().StringVar(&httpsAddr, "https-addr", "127.0.0.1:8443", "address of the HTTPS API")
+	cmd.Flags().StringVar(&sipAddr, "sip-addr", "0.0.0.0:5060", `SIP address, UDP and TCP ("off" for none)`)
 	return cmd
 }

@@ -20,24 +20,28 @@ import (
 // Config is what a clinic tells its receptionist.
 type Config struct {
 	// ClinicName is said in the greeting.
-	ClinicName string
+	ClinicName string `json:"clinic_name,omitempty"`
 	// Hours and Address are said to anyone who asks, as written.
-	Hours, Address string
+	Hours   string `json:"hours,omitempty"`
+	Address string `json:"address,omitempty"`
 	// StaffURI is where callers are transferred; empty uses the
 	// switchboard's staff line.
-	StaffURI string
+	StaffURI string `json:"staff_uri,omitempty"`
 	// Pharmacies and Streets extend the grammars for a new pharmacy and a
 	// new address.
-	Pharmacies, Streets []string
+	Pharmacies []string `json:"pharmacies,omitempty"`
+	Streets    []string `json:"streets,omitempty"`
 	// SlotsOffered is how many free slots are offered at a time (default 3).
-	SlotsOffered int
-	// Judge checks caller-stated facts (default the local judge).
-	Judge review.Judge
-	// Location is the clinic's time zone, in which times are said
+	SlotsOffered int `json:"slots_offered,omitempty"`
+	// TimeZone is the clinic's IANA time zone, in which times are said
 	// (default the server's).
-	Location *time.Location
+	TimeZone string `json:"time_zone,omitempty"`
+	// Judge checks caller-stated facts (default the local judge).
+	Judge review.Judge `json:"-"`
+	// Location overrides TimeZone.
+	Location *time.Location `json:"-"`
 	// Now returns the current time; tests inject clocks.
-	Now func() time.Time
+	Now func() time.Time `json:"-"`
 }
 
 // Receptionist answers one workspace's calls.
@@ -64,6 +68,13 @@ func New(l *ledger.Ledger, cfg Config) (*Receptionist, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Location == nil && cfg.TimeZone != "" {
+		loc, err := time.LoadLocation(cfg.TimeZone)
+		if err != nil {
+			return nil, fmt.Errorf("receptionist: time zone %q: %w", cfg.TimeZone, err)
+		}
+		cfg.Location = loc
 	}
 	m, err := monitor.Load(l)
 	if err != nil {

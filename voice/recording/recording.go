@@ -268,3 +268,76 @@ func Channel(stereo []int16, ch int) []int16 {
 	}
 	return out
 }
+
+// Expired lists the recordings in dir whose call started more than
+// retention ago: what a retention sweep deletes. It reads headers only.
+func Expired(dir string, retention time.Duration, now time.Time) ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.rec"))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range files {
+		h, err := readHeader(f)
+		if err != nil {
+			continue
+		}
+		if h.Started.Add(retention).Before(now) {
+			out = append(out, h.Call)
+		}
+	}
+	return out, nil
+}
+
+func readHeader(path string) (*Header, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := bufio.NewReader(f)
+	m := make([]byte, len(magic))
+	if _, err := io.ReadFull(r, m); err != nil || string(m) != magic {
+		return nil, ErrDamaged
+	}
+	var hl uint32
+	if err := binary.Read(r, binary.BigEndian, &hl); err != nil || hl > 64<<10 {
+		return nil, ErrDamaged
+	}
+	hb := make([]byte, hl)
+	if _, err := io.ReadFull(r, hb); err != nil {
+		return nil, ErrDamaged
+	}
+	var h Header
+	if err := json.Unmarshal(hb, &h); err != nil {
+		return nil, ErrDamaged
+	}
+	return &h, nil
+}
+
+// WriteWAV writes stereo samples (caller left, agent right) as a 16-bit
+// 8 kHz WAV file.
+func WriteWAV(w io.Writer, stereo []int16) error {
+	data := len(stereo) * 2
+	var h [44]byte
+	copy(h[0:], "RIFF")
+	binary.LittleEndian.PutUint32(h[4:], uint32(36+data))
+	copy(h[8:], "WAVEfmt ")
+	binary.LittleEndian.PutUint32(h[16:], 16)
+	binary.LittleEndian.PutUint16(h[20:], 1)
+	binary.LittleEndian.PutUint16(h[22:], 2)
+	binary.LittleEndian.PutUint32(h[24:], sampleRate)
+	binary.LittleEndian.PutUint32(h[28:], sampleRate*4)
+	binary.LittleEndian.PutUint16(h[32:], 4)
+	binary.LittleEndian.PutUint16(h[34:], 16)
+	copy(h[36:], "data")
+	binary.LittleEndian.PutUint32(h[40:], uint32(data))
+	bw := bufio.NewWriter(w)
+	bw.Write(h[:])
+	var b [2]byte
+	for _, s := range stereo {
+		binary.LittleEndian.PutUint16(b[:], uint16(s))
+		bw.Write(b[:])
+	}
+	return bw.Flush()
+}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"frontdesk/ledger"
 	"frontdesk/voice"
 	"frontdesk/voice/call"
+	"frontdesk/voice/recording"
 	"frontdesk/voice/sip"
 )
 
@@ -154,4 +156,38 @@ func (sb *Switchboard) Close() error {
 // directory.
 func RecordingDir(dataDir, workspace string) string {
 	return filepath.Join(dataDir, "workspaces", workspace, "recordings")
+}
+
+// SweepRecordings deletes the recordings older than the retention period,
+// recording each deletion in the ledger, once now and then daily until ctx
+// is done.
+func (sb *Switchboard) SweepRecordings(ctx context.Context) {
+	if sb.cfg.RecordingDir == "" {
+		return
+	}
+	days := sb.cfg.RetentionDays
+	if days == 0 {
+		days = 2190
+	}
+	now := time.Now
+	if sb.cfg.Now != nil {
+		now = sb.cfg.Now
+	}
+	for {
+		expired, err := recording.Expired(sb.cfg.RecordingDir, time.Duration(days)*24*time.Hour, now())
+		if err == nil {
+			for _, id := range expired {
+				if err := os.Remove(recording.Path(sb.cfg.RecordingDir, id)); err != nil {
+					continue
+				}
+				sb.ledger.Append(ctx, ledger.Event{Entity: "call/" + id, Type: "call.recording-purged", Source: ledger.SourceSystem,
+					Confidence: 1, Actor: "system/retention", Attrs: map[string]string{"retention_days": fmt.Sprint(days)}})
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(24 * time.Hour):
+		}
+	}
 }

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	"frontdesk/api"
+	"frontdesk/api/callsapi"
+	"frontdesk/api/reviewapi"
+	"frontdesk/appliance"
+	"frontdesk/voice/flite"
+	"frontdesk/voice/receptionist"
+	"frontdesk/voice/sphinx"
+	"frontdesk/voice/switchboard"
+)
+
+// voiceService is the running voice side of the appliance: the speech
+// engines, the receptionist and the switchboard of one workspace.
+type voiceService struct {
+	g         *globals
+	workspace string
+	sb        *switchboard.Switchboard
+	rec       *sphinx.Recognizer
+	sipURI    string
+}
+
+// mountModules mounts every route package on the API: those whose routes
+// are described in api/openapi.json besides the core ones.
+func mountModules(srv *api.Server, a *appliance.Appliance) error {
+	routes := append(reviewapi.Routes(), callsapi.Routes(func(ws string) string { return switchboard.RecordingDir(a.DataDir(), ws) })...)
+	return srv.Mount(routes...)
+}
+
+// startVoice mounts the API modules and, unless voice is off, starts the
+// local speech engines, the receptionist and the SIP switchboard.
+func startVoice(ctx context.Context, a *appliance.Appliance, srv *api.Server, cfg config, g *globals) (*voiceService, error) {
+	if err := mountModules(srv, a); err != nil {
+		return nil, err
+	}
+	v := &voiceService{g: g}
+	ws := cfg.Voice.Workspace
+	if ws == "" {
+		var err error
+		if ws, err = a.DefaultWorkspace(); err != nil {
+			return nil, fmt.Errorf("voice: %w (set voice.workspace in the configuration)", err)
+		}
+	}
+	v.workspace = ws
+	l, err := a.Ledger(ws)
+	if err != nil {
+		return nil, err
+	}
+	sipCfg, err := cfg.Voice.SIPConfig()
+	if err != nil {
+		return nil, err
+	}
+	rec, err := sphinx.New(sphinx.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("voice: local speech recognition is unavailable (%w): install libpocketsphinx-dev and pocketsphinx-en-us, which `make run` does", err)
+	}
+	v.rec = rec
+	syn, err := flite.New()
+	if err != nil {
+		return nil, fmt.Errorf("voice: local speech synthesis is unavailable (%w): install flite1-dev, which `make run` does", err)
+	}
+	r, err := receptionist.New(l, cfg.Receptionist)
+	if err != nil {
+		return nil, err
+	}
+	sbCfg := switchboard.Config{SIP: sipCfg, RetentionDays: cfg.Voice.RetentionDays, EndSilence: cfg.Voice.EndSilence()}
+	if cfg.Voice.Recording() {
+		sbCfg.RecordingDir = switchboard.RecordingDir(a.DataDir(), ws)
+	}
+	if v.sb, err = switchboard.New(sbCfg, l, rec, syn, r.Handle); err != nil {
+		return nil, err
+	}
+	go v.sb.SweepRecordings(ctx)
+	if ag := v.sb.Agent(); ag != nil {
+		if addr := ag.Addr("udp"); addr != nil {
+			v.sipURI = "sip:frontdesk@" + sipHost(addr, cfg.Voice.PublicIP)
+		}
+	}
+	return v, nil
+}
+
+// sipHost is the address callers should dial.
+func sipHost(addr net.Addr, public string) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if public != "" {
+		host = public
+	} else if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// announce prints where to call.
+func (v *voiceService) announce(srv *api.Server) {
+	if v.sipURI != "" {
+		fmt.Fprintf(v.g.stderr, "the receptionist of workspace %s answers at %s\n", v.workspace, v.sipURI)
+	}
+	v.g.log.Info().Str("component", "voice").Str("workspace", v.workspace).Msg("receptionist ready")
+}
+
+// Close ends calls in progress and stops the switchboard.
+func (v *voiceService) Close() error {
+	var errs []string
+	if v.sb != nil {
+		if err := v.sb.Close(); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	if v.rec != nil {
+		v.rec.Close()
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
+	return nil
+}
