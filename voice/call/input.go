@@ -28,7 +28,14 @@ type Listen struct {
 	Timeout time.Duration
 	// NoBargeIn makes the caller hear the whole prompt.
 	NoBargeIn bool
+	// NoEarlyEnd waits for the full end-of-utterance silence even when a
+	// short pause already holds a confident answer.
+	NoEarlyEnd bool
 }
+
+// earlyConfidence is how sure the recogniser must be of what was said
+// before a pause to end the turn there.
+const earlyConfidence = 0.8
 
 func (l *Listen) speech() bool { return len(l.Grammar.Phrases) > 0 || l.Grammar.JSGF != "" }
 
@@ -201,8 +208,25 @@ func (s *Session) Ask(ctx context.Context, prompt string, l Listen) (Input, erro
 			speaking = true
 			wait.Stop()
 			interrupt()
+		case evPause:
+			// Decode what was said so far; a confident, complete answer
+			// ends the turn now rather than after the full silence.
+			if !l.speech() || !speaking || l.NoEarlyEnd {
+				continue
+			}
+			h, err := s.recognize(ctx, l.Grammar, e.pcm)
+			if err != nil || h.Text == "" || h.Confidence < earlyConfidence {
+				continue
+			}
+			s.answered = e.utt
+			in.Kind, in.Text, in.Confidence, in.SpeechEnded = Speech, h.Text, h.Confidence, e.at
+			in.Turn = s.recordTurn(ctx, "caller", h.Text, h.Confidence, l.Grammar.Name, in.Barged)
+			if playing {
+				s.sender.Flush()
+			}
+			return in, nil
 		case evSpeechEnd:
-			if !l.speech() || !speaking {
+			if !l.speech() || !speaking || e.utt == s.answered {
 				continue
 			}
 			speaking = false

@@ -39,6 +39,7 @@ func (p *prompts) get(ctx context.Context, syn voice.Synthesizer, text string) (
 	default:
 		return nil, fmt.Errorf("call: synthesizer rate %d Hz is not 8 or 16 kHz", syn.SampleRate())
 	}
+	pcm = trimLead(pcm)
 	p.mu.Lock()
 	if len(p.m) >= maxPrompts {
 		for k := range p.m {
@@ -49,4 +50,21 @@ func (p *prompts) get(ctx context.Context, syn voice.Synthesizer, text string) (
 	p.m[key] = pcm
 	p.mu.Unlock()
 	return pcm, nil
+}
+
+// trimLead drops the silence a synthesizer puts before speech (flite's is
+// about a quarter of a second), keeping 20 ms: every millisecond of it is
+// a millisecond the caller waits for the answer.
+func trimLead(pcm []int16) []int16 {
+	const frame, keep = 80, 160
+	for i := 0; i+frame <= len(pcm); i += frame {
+		var e float64
+		for _, v := range pcm[i : i+frame] {
+			e += float64(v) * float64(v)
+		}
+		if e/frame > 100*100 {
+			return pcm[max(0, i-keep):]
+		}
+	}
+	return pcm
 }

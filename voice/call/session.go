@@ -112,6 +112,9 @@ type Session struct {
 	// pending holds events Say saw but did not consume; only the
 	// dialogue's goroutine touches it.
 	pending []inputEvent
+	// answered is the utterance a turn already ended on early; its end is
+	// ignored. Dialogue goroutine only.
+	answered int
 
 	mu        sync.Mutex
 	playing   chan struct{} // closed when the current prompt ends; nil when idle
@@ -131,9 +134,10 @@ type Session struct {
 type inputEvent struct {
 	kind   inputKind
 	digit  rune
-	pcm    []int16 // the utterance, for speechEnd
+	pcm    []int16 // the utterance so far, for speechEnd and pause
 	at     time.Time
 	reason vad.EndReason
+	utt    int // which utterance, counting from 1
 }
 
 type inputKind uint8
@@ -142,7 +146,16 @@ const (
 	evSpeechStart inputKind = iota + 1
 	evSpeechEnd
 	evDigit
+	// evPause reports a short silence inside an utterance: the dialogue
+	// may decode what was said so far and, if it is a confident, complete
+	// answer, end the turn early instead of waiting for the full
+	// end-of-utterance silence.
+	evPause
 )
+
+// pauseFrames is the silence after which an utterance is decoded early
+// (240 ms).
+const pauseFrames = 12
 
 // Start begins the media of a call and records call.started.
 func Start(ctx context.Context, line Line, rec Recorder, cfg Config) (*Session, error) {
@@ -302,6 +315,7 @@ func (s *Session) listenLoop() {
 	ring := make([][]int16, 0, preRoll)
 	var utterance []int16
 	speaking := false
+	utt, quiet := 0, 0
 	var digits []rune
 	for {
 		n, err := pacer.Wait(s.ctx)
@@ -326,17 +340,18 @@ func (s *Session) listenLoop() {
 			s.mood.Write(frame, res.Speaking)
 			switch res.Event.Kind {
 			case vad.SpeechStart:
-				speaking = true
+				speaking, quiet = true, 0
+				utt++
 				utterance = utterance[:0]
 				for _, f := range ring {
 					utterance = append(utterance, f...)
 				}
-				s.emit(inputEvent{kind: evSpeechStart, at: s.cfg.Now()})
+				s.emit(inputEvent{kind: evSpeechStart, at: s.cfg.Now(), utt: utt})
 			case vad.SpeechEnd:
 				speaking = false
 				utterance = append(utterance, frame...)
 				pcm := append([]int16(nil), utterance...)
-				s.emit(inputEvent{kind: evSpeechEnd, pcm: pcm, at: s.cfg.Now(), reason: res.Event.Reason})
+				s.emit(inputEvent{kind: evSpeechEnd, pcm: pcm, at: s.cfg.Now(), reason: res.Event.Reason, utt: utt})
 				if res.Event.Reason != vad.EndedAsNoise {
 					t := s.mood.EndTurn()
 					s.mu.Lock()
@@ -347,6 +362,11 @@ func (s *Session) listenLoop() {
 			}
 			if speaking {
 				utterance = append(utterance, frame...)
+				if res.Active {
+					quiet = 0
+				} else if quiet++; quiet == pauseFrames {
+					s.emit(inputEvent{kind: evPause, pcm: append([]int16(nil), utterance...), at: s.cfg.Now(), utt: utt})
+				}
 			}
 			// Keep the last frames for the next utterance's pre-roll.
 			if len(ring) == preRoll {

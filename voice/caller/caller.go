@@ -23,6 +23,10 @@ type Step struct {
 	// (speech followed by at least PromptGap of silence) since the call
 	// began; 0 acts at once.
 	AfterPrompts int
+	// AfterReply waits until the far end is heard again after the
+	// previous step's audio ended: the first sound of its reply. Speaking
+	// then interrupts the reply (barge-in).
+	AfterReply bool
 	// Delay waits a further fixed time.
 	Delay time.Duration
 	// Say sends this 8 kHz audio.
@@ -104,6 +108,7 @@ func Run(ctx context.Context, media voice.Media, sc Script) (*Result, error) {
 
 	res := &Result{}
 	var mu sync.Mutex
+	lastLoud := -1 // sample index of the last loud frame heard
 	prompts := make(chan int, 64)
 	// The listener records one frame per tick and counts prompts.
 	wg.Add(1)
@@ -122,6 +127,9 @@ func Run(ctx context.Context, media voice.Media, sc Script) (*Result, error) {
 				jb.Pop(frame)
 				loud := rms(frame) > speechLevel
 				mu.Lock()
+				if loud {
+					lastLoud = len(res.Heard)
+				}
 				res.Heard = append(res.Heard, frame...)
 				if loud {
 					inPrompt, quiet = true, 0
@@ -142,6 +150,7 @@ func Run(ctx context.Context, media voice.Media, sc Script) (*Result, error) {
 	}()
 
 	heardPrompts := 0
+	saidEnd := 0
 	res.SaidEnd = make([]int, len(sc.Steps))
 	var runErr error
 steps:
@@ -153,6 +162,20 @@ steps:
 				heardPrompts = n
 			case <-ctx.Done():
 				runErr = fmt.Errorf("caller: step %d: waited for prompt %d, heard %d: %w", i+1, st.AfterPrompts, heardPrompts, ctx.Err())
+				break steps
+			}
+		}
+		for st.AfterReply {
+			mu.Lock()
+			replied := lastLoud >= saidEnd
+			mu.Unlock()
+			if replied {
+				break
+			}
+			select {
+			case <-time.After(10 * time.Millisecond):
+			case <-ctx.Done():
+				runErr = fmt.Errorf("caller: step %d: no reply: %w", i+1, ctx.Err())
 				break steps
 			}
 		}
@@ -169,6 +192,7 @@ steps:
 			case <-sender.Play(st.Say):
 				mu.Lock()
 				res.SaidEnd[i] = len(res.Heard)
+				saidEnd = res.SaidEnd[i]
 				mu.Unlock()
 			case <-ctx.Done():
 				runErr = ctx.Err()
@@ -207,6 +231,31 @@ type mediaWriter struct{ m voice.Media }
 
 func (w mediaWriter) Write(b []byte) (int, error) {
 	return writeRTP(w.m, b)
+}
+
+// ReplyLatency is, for step i, the time from the end of its audio to the
+// first sound heard after it, or -1 when nothing was heard.
+func (r *Result) ReplyLatency(i int) time.Duration {
+	end := r.SaidEnd[i]
+	if end < 0 {
+		return -1
+	}
+	for j := end; j+160 <= len(r.Heard); j += 160 {
+		if rms(r.Heard[j:j+160]) > speechLevel {
+			return time.Duration(j-end) * time.Second / 8000
+		}
+	}
+	return -1
+}
+
+// TrimSilence cuts the silence after the last sound in pcm, so that the
+// end of a step's audio is the end of its speech.
+func TrimSilence(pcm []int16) []int16 {
+	end := len(pcm)
+	for end >= 160 && rms(pcm[end-160:end]) < speechLevel/3 {
+		end -= 160
+	}
+	return pcm[:end]
 }
 
 func rms(frame []int16) float64 {

@@ -25,7 +25,7 @@ type clinic struct {
 	appointment time.Time
 }
 
-func ehr(t *testing.T, l *ledger.Ledger, entity, typ string, attrs, phi map[string]string) {
+func ehr(t testing.TB, l *ledger.Ledger, entity, typ string, attrs, phi map[string]string) {
 	t.Helper()
 	if _, err := l.Append(context.Background(), ledger.Event{Entity: entity, Type: typ, Source: ledger.SourceEHR, Confidence: 1,
 		Actor: "ehr/test", Attrs: attrs, PHI: phi}); err != nil {
@@ -33,7 +33,7 @@ func ehr(t *testing.T, l *ledger.Ledger, entity, typ string, attrs, phi map[stri
 	}
 }
 
-func newClinic(t *testing.T) *clinic {
+func newClinic(t testing.TB) *clinic {
 	l := testkit.Ledger(t, "clinic")
 	c := &clinic{l: l}
 	ehr(t, l, "patient/p1", "patient.synced", map[string]string{"fhir_id": "p1"},
@@ -59,7 +59,15 @@ func newClinic(t *testing.T) *clinic {
 
 // dial starts a switchboard with the receptionist on loopback and returns
 // an outbound call to it.
-func dial(t *testing.T, c *clinic, staffURI string) (*sip.OutboundCall, *Receptionist) {
+func dial(t testing.TB, c *clinic, staffURI string) (*sip.OutboundCall, *Receptionist) {
+	t.Helper()
+	uri, r := serve(t, c, staffURI)
+	return dialURI(t, uri), r
+}
+
+// serve starts a switchboard with the receptionist on loopback and returns
+// its SIP URI.
+func serve(t testing.TB, c *clinic, staffURI string) (string, *Receptionist) {
 	t.Helper()
 	r, err := New(c.l, Config{ClinicName: "Maple Family Practice", Hours: "Monday to Friday, eight a m to five p m", StaffURI: staffURI})
 	if err != nil {
@@ -67,25 +75,31 @@ func dial(t *testing.T, c *clinic, staffURI string) (*sip.OutboundCall, *Recepti
 	}
 	rec, syn := testkit.Engines(t)
 	sb, err := switchboard.New(switchboard.Config{
-		SIP: &sip.Config{UDPAddr: "127.0.0.1:0", TCPAddr: "off", PublicIP: "127.0.0.1",
+		SIP: &sip.Config{UDPAddr: "127.0.0.1:0", TCPAddr: "off", PublicIP: "127.0.0.1", MaxCalls: 256,
 			AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, TransferURI: staffURI},
 	}, c.l, rec, syn, r.Handle)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sb.Close() })
+	return "sip:frontdesk@" + sb.Agent().Addr("udp").String(), r
+}
+
+// dialURI places a call to uri.
+func dialURI(t testing.TB, uri string) *sip.OutboundCall {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	t.Cleanup(cancel)
-	out, err := sip.Dial(ctx, "sip:frontdesk@"+sb.Agent().Addr("udp").String(), sip.DialOptions{LocalAddr: "127.0.0.1:0", PublicIP: "127.0.0.1"})
+	out, err := sip.Dial(ctx, uri, sip.DialOptions{LocalAddr: "127.0.0.1:0", PublicIP: "127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { out.Hangup() })
-	return out, r
+	return out
 }
 
 // recognise checks which of the phrases best matches the audio.
-func recognise(t *testing.T, pcm []int16, phrases ...string) string {
+func recognise(t testing.TB, pcm []int16, phrases ...string) string {
 	t.Helper()
 	rec, _ := testkit.Engines(t)
 	u, err := rec.Start(context.Background(), voice.Grammar{Phrases: phrases}, 8000)
