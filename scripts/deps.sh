@@ -8,6 +8,7 @@ packages=(
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us   # local speech recognition
   flite1-dev                                                 # local speech synthesis
   baresip sip-tester                                         # SIP peers for tests
+  chromium                                                   # WebRTC peer for tests (headless)
   espeak-ng sox                                              # test audio
   pkg-config gcc                                             # cgo
 )
