@@ -96,6 +96,9 @@ func newRoot(g *globals) *cobra.Command {
 		newKeyCmd(g),
 		newReviewCmd(g),
 		newCallCmd(g),
+		newEHRCmd(g),
+		newImportCmd(g),
+		newWebhookCmd(g),
 	)
 	return root
 }
