@@ -123,8 +123,9 @@ func (s *Server) Mount(routes ...Route) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, rt := range routes {
-		if rt.Method == "" || !strings.HasPrefix(rt.Pattern, "/v1/") || rt.Handler == nil {
-			return fmt.Errorf("api: mount %s %s: method, a /v1/ pattern and a handler are required", rt.Method, rt.Pattern)
+		// Only public pages (the call page) live outside /v1/.
+		if rt.Method == "" || !(strings.HasPrefix(rt.Pattern, "/v1/") || rt.Public && strings.HasPrefix(rt.Pattern, "/") && !rt.Workspace) || rt.Handler == nil {
+			return fmt.Errorf("api: mount %s %s: method, a /v1/ pattern (or a public page) and a handler are required", rt.Method, rt.Pattern)
 		}
 		if rt.Workspace != strings.HasPrefix(rt.Pattern, "/v1/workspaces/{ws}/") && rt.Pattern != "/v1/workspaces/{ws}" {
 			return fmt.Errorf("api: mount %s %s: workspace routes, and only they, live under /v1/workspaces/{ws}", rt.Method, rt.Pattern)

@@ -1,21 +1,12 @@
 #!/usr/bin/env bash
-# The embedded-defaults demo: a data directory in .data (created when
-# missing), a few sample events, and a full verification of the ledger.
+# `make run`: the appliance on its embedded defaults. A demonstration clinic
+# in .data (created on first run from the synthetic Synthea bundles in
+# testdata), the ledger verified, then the receptionist answering SIP and
+# browser calls until Ctrl-C.
 set -euo pipefail
 bin=${BIN:-bin/frontdesk}
 export FRONTDESK_DATA=${FRONTDESK_DATA:-$PWD/.data}
 
-if [ ! -f "$FRONTDESK_DATA/system.db" ]; then
-  "$bin" init --workspace demo --workspace-name "Demo Family Clinic"
-fi
-
-"$bin" ledger append --entity patient/synthetic-1 --type patient.registered --source ehr \
-  --attr mrn-system=demo --phi-file - <<'PHI'
-name=Ada Synthetic
-birthDate=1980-03-03
-phone=555-0100
-PHI
-"$bin" ledger append --entity patient/synthetic-1 --type patient.pharmacy-stated --source voice \
-  --attr call=call/demo-1 --phi 'pharmacy=Main Street Pharmacy'
-"$bin" ledger checkpoint --out "$FRONTDESK_DATA/latest-checkpoint.txt" >/dev/null
-"$bin" ledger verify --checkpoint "$FRONTDESK_DATA/latest-checkpoint.txt"
+"$bin" demo --bundles testdata/fhir/synthea
+"$bin" ledger verify >/dev/null && echo "ledger verified" >&2
+exec "$bin" serve

@@ -6,6 +6,7 @@ package callsapi
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/http"
 	"os"
@@ -21,13 +22,48 @@ import (
 // Recordings locates a workspace's recordings directory.
 type Recordings func(workspace string) string
 
-// Routes are the calls' endpoints.
-func Routes(dir Recordings) []api.Route {
-	return []api.Route{
+// Browser connects the WebRTC signalling of one workspace's switchboard.
+type Browser struct {
+	// Workspace is the workspace whose receptionist the page calls.
+	Workspace string
+	// Signalling is the WHIP handler; Page the call page.
+	Signalling http.Handler
+	Page       http.Handler
+}
+
+type actorKey struct{}
+
+// Actor returns the authenticated actor the API put in a signalling
+// request's context: the caller, for the call's records.
+func Actor(r *http.Request) string {
+	a, _ := r.Context().Value(actorKey{}).(string)
+	return a
+}
+
+// Routes are the calls' endpoints; with b, also the browser's.
+func Routes(dir Recordings, b *Browser) []api.Route {
+	routes := []api.Route{
 		{Method: "GET", Pattern: "/v1/workspaces/{ws}/calls", Capability: access.ReadEvents, Workspace: true, Handler: list},
 		{Method: "GET", Pattern: "/v1/workspaces/{ws}/calls/{call}/recording", Capability: access.ReadEvents, Workspace: true,
 			Handler: func(w http.ResponseWriter, r *http.Request, c *api.Call) { play(w, r, c, dir) }},
 	}
+	if b == nil {
+		return routes
+	}
+	signal := func(w http.ResponseWriter, r *http.Request, c *api.Call) {
+		if c.Workspace != b.Workspace {
+			c.Fail(w, api.Errorf(http.StatusNotFound, "not_found", "this workspace's receptionist takes no browser calls on this appliance"))
+			return
+		}
+		b.Signalling.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, c.Principal.Actor)))
+	}
+	return append(routes,
+		api.Route{Method: "POST", Pattern: "/v1/workspaces/{ws}/calls", Capability: access.PlaceTestCalls, Workspace: true, Handler: signal},
+		api.Route{Method: "DELETE", Pattern: "/v1/workspaces/{ws}/calls/{call}", Capability: access.PlaceTestCalls, Workspace: true, Handler: signal},
+		api.Route{Method: "GET", Pattern: "/call", Public: true, Handler: func(w http.ResponseWriter, r *http.Request, c *api.Call) {
+			b.Page.ServeHTTP(w, r)
+		}},
+	)
 }
 
 // summary is one call, without PHI.

@@ -96,6 +96,7 @@ func newRoot(g *globals) *cobra.Command {
 		newKeyCmd(g),
 		newReviewCmd(g),
 		newCallCmd(g),
+		newDemoCmd(g),
 		newEHRCmd(g),
 		newImportCmd(g),
 		newWebhookCmd(g),

@@ -2,12 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/rs/zerolog"
 
 	"frontdesk/api"
+	"frontdesk/api/callsapi"
 	"frontdesk/appliance"
 	"frontdesk/gate/access"
 )
@@ -25,7 +27,8 @@ func TestEveryDocumentedRouteIsMounted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := mountModules(srv, a); err != nil {
+	b := &callsapi.Browser{Workspace: "clinic", Signalling: http.NotFoundHandler(), Page: http.NotFoundHandler()}
+	if err := mountModules(srv, a, b); err != nil {
 		t.Fatal(err)
 	}
 	var doc struct {

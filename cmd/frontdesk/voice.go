@@ -11,10 +11,12 @@ import (
 	"frontdesk/api/callsapi"
 	"frontdesk/api/reviewapi"
 	"frontdesk/appliance"
+	"frontdesk/voice/call"
 	"frontdesk/voice/flite"
 	"frontdesk/voice/receptionist"
 	"frontdesk/voice/sphinx"
 	"frontdesk/voice/switchboard"
+	"frontdesk/voice/webrtc"
 )
 
 // voiceService is the running voice side of the appliance: the speech
@@ -23,23 +25,22 @@ type voiceService struct {
 	g         *globals
 	workspace string
 	sb        *switchboard.Switchboard
+	web       *webrtc.Handler
 	rec       *sphinx.Recognizer
 	sipURI    string
 }
 
 // mountModules mounts every route package on the API: those whose routes
-// are described in api/openapi.json besides the core ones.
-func mountModules(srv *api.Server, a *appliance.Appliance) error {
-	routes := append(reviewapi.Routes(), callsapi.Routes(func(ws string) string { return switchboard.RecordingDir(a.DataDir(), ws) })...)
+// are described in api/openapi.json besides the core ones. b connects the
+// browser call page to a switchboard.
+func mountModules(srv *api.Server, a *appliance.Appliance, b *callsapi.Browser) error {
+	routes := append(reviewapi.Routes(), callsapi.Routes(func(ws string) string { return switchboard.RecordingDir(a.DataDir(), ws) }, b)...)
 	return srv.Mount(routes...)
 }
 
 // startVoice mounts the API modules and, unless voice is off, starts the
 // local speech engines, the receptionist and the SIP switchboard.
 func startVoice(ctx context.Context, a *appliance.Appliance, srv *api.Server, cfg config, g *globals) (*voiceService, error) {
-	if err := mountModules(srv, a); err != nil {
-		return nil, err
-	}
 	v := &voiceService{g: g}
 	ws := cfg.Voice.Workspace
 	if ws == "" {
@@ -78,6 +79,21 @@ func startVoice(ctx context.Context, a *appliance.Appliance, srv *api.Server, cf
 		return nil, err
 	}
 	go v.sb.SweepRecordings(ctx)
+	sb := v.sb
+	v.web, err = webrtc.NewHandler(webrtc.HandlerConfig{
+		Peer: webrtc.Config{UDPPortMin: cfg.Voice.WebRTCPortMin, UDPPortMax: cfg.Voice.WebRTCPortMax, NAT1To1IPs: cfg.Voice.PublicIPs()},
+		Answer: func(ctx context.Context, line call.Line, from string) {
+			sb.Answer(ctx, line, from, "webrtc")
+		},
+		Identity: callsapi.Actor,
+	})
+	if err != nil {
+		return nil, err
+	}
+	whip := "/v1/workspaces/" + ws + "/calls"
+	if err := mountModules(srv, a, &callsapi.Browser{Workspace: ws, Signalling: v.web, Page: webrtc.PageHandler(whip)}); err != nil {
+		return nil, err
+	}
 	if ag := v.sb.Agent(); ag != nil {
 		if addr := ag.Addr("udp"); addr != nil {
 			v.sipURI = "sip:frontdesk@" + sipHost(addr, cfg.Voice.PublicIP)
@@ -102,12 +118,22 @@ func (v *voiceService) announce(srv *api.Server) {
 	if v.sipURI != "" {
 		fmt.Fprintf(v.g.stderr, "the receptionist of workspace %s answers at %s\n", v.workspace, v.sipURI)
 	}
+	if addr := srv.Config().HTTPSAddr; addr != "" {
+		host, port, _ := net.SplitHostPort(addr)
+		if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) || host == "127.0.0.1" {
+			host = "localhost"
+		}
+		fmt.Fprintf(v.g.stderr, "staff can call it from a browser at https://%s/call\n", net.JoinHostPort(host, port))
+	}
 	v.g.log.Info().Str("component", "voice").Str("workspace", v.workspace).Msg("receptionist ready")
 }
 
 // Close ends calls in progress and stops the switchboard.
 func (v *voiceService) Close() error {
 	var errs []string
+	if v.web != nil {
+		v.web.Close()
+	}
 	if v.sb != nil {
 		if err := v.sb.Close(); err != nil {
 			errs = append(errs, err.Error())

@@ -42,6 +42,19 @@ type Settings struct {
 	RetentionDays int `json:"retention_days,omitempty"`
 	// EndSilenceMS ends an utterance after this much silence (default 400).
 	EndSilenceMS int `json:"end_silence_ms,omitempty"`
+	// WebRTCPortMin and WebRTCPortMax bound browser calls' media ports
+	// (default: any).
+	WebRTCPortMin uint16 `json:"webrtc_port_min,omitempty"`
+	WebRTCPortMax uint16 `json:"webrtc_port_max,omitempty"`
+}
+
+// PublicIPs are the addresses browsers should send media to, when the
+// appliance is behind a one-to-one NAT.
+func (s Settings) PublicIPs() []string {
+	if s.PublicIP == "" {
+		return nil
+	}
+	return []string{s.PublicIP}
 }
 
 // RegistrationSettings describe the PBX or trunk to register with.
