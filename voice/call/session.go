@@ -406,13 +406,15 @@ func (s *Session) End(reason string) error {
 	st := s.jb.Stats()
 	ss := s.sender.Stats()
 	attrs := map[string]string{
-		"reason":           reason,
-		"duration_ms":      fmt.Sprint(s.cfg.Now().Sub(s.started).Milliseconds()),
-		"turns":            fmt.Sprint(s.turns),
-		"packets_received": fmt.Sprint(st.Received),
-		"packets_lost":     fmt.Sprint(st.Lost),
-		"packets_late":     fmt.Sprint(st.Late),
-		"packets_sent":     fmt.Sprint(ss.Packets),
+		"reason":            reason,
+		"duration_ms":       fmt.Sprint(s.cfg.Now().Sub(s.started).Milliseconds()),
+		"turns":             fmt.Sprint(s.turns),
+		"packets_received":  fmt.Sprint(st.Received),
+		"packets_lost":      fmt.Sprint(st.Lost),
+		"packets_late":      fmt.Sprint(st.Late),
+		"packets_sent":      fmt.Sprint(ss.Packets),
+		"packets_sent_late": fmt.Sprint(ss.LateTicks),
+		"ticks_skipped":     fmt.Sprint(ss.SkippedTicks),
 	}
 	if s.record != nil {
 		n, err := s.record.Close()
