@@ -14,6 +14,10 @@ import (
 	"time"
 
 	"frontdesk/api"
+	"frontdesk/api/callsapi"
+	"frontdesk/api/connectorsapi"
+	"frontdesk/api/reviewapi"
+	"frontdesk/gate/egress"
 	"frontdesk/appliance"
 	"frontdesk/crypto"
 	"frontdesk/gate/access"
@@ -92,6 +96,17 @@ func newEnv(t testing.TB) *env {
 	log := logs.New(logs.Options{Out: e.logs, Format: "json", Level: -1, Redact: logs.PHIRedactor(nil)})
 	e.srv, err = api.New(e.app, api.Config{}, access.Config{Password: &cheapPasswords, Now: e.clock.Now}, log)
 	if err != nil {
+		t.Fatal(err)
+	}
+	// The modules other packages mount, as serve mounts them.
+	gate, err := egress.New(egress.Config{}, egress.Options{Recorder: func(string) (egress.Recorder, error) { return e.app.System(), nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(gate.Close)
+	recordings := t.TempDir()
+	routes := append(reviewapi.Routes(), callsapi.Routes(func(string) string { return recordings }, nil)...)
+	if err := e.srv.Mount(append(routes, connectorsapi.Routes(gate)...)...); err != nil {
 		t.Fatal(err)
 	}
 	e.h = e.srv.Handler()

@@ -144,6 +144,15 @@ func matrixRoutes() []matrixRoute {
 		{method: "POST", pattern: "/v1/workspaces", appliance: true, min: O, ok: 201, req: func(e *env, _ string, _ *principal) (string, any) {
 			return "/v1/workspaces", map[string]string{"id": fmt.Sprintf("site-%d", e.seq())}
 		}},
+		// Routes mounted by other packages (review queue, calls, connectors).
+		{method: "GET", pattern: "/v1/workspaces/{ws}/review", min: V, ok: 200, phi: true, req: path("/v1/workspaces/{ws}/review?status=open")},
+		{method: "GET", pattern: "/v1/workspaces/{ws}/gate/{event}", min: V, ok: 200, phi: true, req: func(e *env, ws string, _ *principal) (string, any) {
+			return "/v1/workspaces/" + ws + "/gate/" + e.seedPatient(ws, "patient/gated", map[string]string{"name": "Gated Patient"}), nil
+		}},
+		{method: "GET", pattern: "/v1/workspaces/{ws}/calls", min: V, ok: 200, phi: true, req: path("/v1/workspaces/{ws}/calls")},
+		{method: "GET", pattern: "/v1/workspaces/{ws}/webhooks", min: A, ok: 200, req: path("/v1/workspaces/{ws}/webhooks")},
+		{method: "GET", pattern: "/v1/workspaces/{ws}/webhooks/deliveries", min: A, ok: 200, req: path("/v1/workspaces/{ws}/webhooks/deliveries")},
+		{method: "GET", pattern: "/v1/destinations", appliance: true, min: O, ok: 200, req: path("/v1/destinations")},
 		{method: "GET", pattern: "/v1/session", min: access.None, ok: 200, req: path("/v1/session")},
 		{method: "GET", pattern: "/v1/workspaces", min: access.None, ok: 200, req: path("/v1/workspaces")},
 	}

@@ -59,27 +59,35 @@ func (g *globals) openConnector(egressPath string, withGate bool) (*connectorEnv
 	if !withGate {
 		return e, nil
 	}
-	if egressPath == "" {
-		egressPath = filepath.Join(a.DataDir(), "egress.json")
-	}
-	cfg, err := egress.LoadConfigFile(egressPath)
-	if err != nil {
+	if e.gate, err = openGate(a, egressPath, envSecrets{}); err != nil {
 		return fail(err)
 	}
-	e.gate, err = egress.New(cfg, egress.Options{
+	return e, nil
+}
+
+// openGate builds the egress gate from the destinations file (default
+// DATA/egress.json; none yet means no destinations), saving changes made
+// through the API back to it.
+func openGate(a *appliance.Appliance, path string, secrets egress.SecretSource) (*egress.Gate, error) {
+	if path == "" {
+		path = filepath.Join(a.DataDir(), "egress.json")
+	}
+	cfg := egress.Config{}
+	if _, err := os.Stat(path); err == nil {
+		if cfg, err = egress.LoadConfigFile(path); err != nil {
+			return nil, err
+		}
+	}
+	return egress.New(cfg, egress.Options{
 		Recorder: func(ws string) (egress.Recorder, error) {
 			if ws == "" {
 				return a.System(), nil
 			}
 			return a.Ledger(ws)
 		},
-		Secrets: envSecrets{},
-		Persist: func(c egress.Config) error { return egress.SaveConfigFile(egressPath, c) },
+		Secrets: secrets,
+		Persist: func(c egress.Config) error { return egress.SaveConfigFile(path, c) },
 	})
-	if err != nil {
-		return fail(err)
-	}
-	return e, nil
 }
 
 // envSecrets resolves a destination's secret from the environment of the

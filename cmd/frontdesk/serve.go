@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"frontdesk/api"
+	"frontdesk/connector/fhir"
 	"frontdesk/gate/access"
 	"frontdesk/voice/receptionist"
 	"frontdesk/voice/switchboard"
@@ -26,6 +27,9 @@ type config struct {
 	Access       access.Config        `json:"access"`
 	Voice        switchboard.Settings `json:"voice"`
 	Receptionist receptionist.Config  `json:"receptionist"`
+	// EHR, when set, keeps the voice workspace in step with the clinic's
+	// EHR (an egress destination of class baa in DATA/egress.json).
+	EHR *fhir.Config `json:"ehr,omitempty"`
 }
 
 // loadConfig reads path, or DATA/config.json when path is empty and that

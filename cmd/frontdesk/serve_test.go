@@ -28,7 +28,12 @@ func TestEveryDocumentedRouteIsMounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := &callsapi.Browser{Workspace: "clinic", Signalling: http.NotFoundHandler(), Page: http.NotFoundHandler()}
-	if err := mountModules(srv, a, b); err != nil {
+	g, err := openGate(a, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if err := mountModules(srv, a, b, g); err != nil {
 		t.Fatal(err)
 	}
 	var doc struct {

@@ -9,8 +9,14 @@ import (
 
 	"frontdesk/api"
 	"frontdesk/api/callsapi"
+	"frontdesk/api/connectorsapi"
 	"frontdesk/api/reviewapi"
 	"frontdesk/appliance"
+	"frontdesk/connector/fhir"
+	"frontdesk/connector/openai"
+	"frontdesk/connector/webhook"
+	"frontdesk/gate/access"
+	"frontdesk/gate/egress"
 	"frontdesk/voice/call"
 	"frontdesk/voice/flite"
 	"frontdesk/voice/receptionist"
@@ -26,6 +32,7 @@ type voiceService struct {
 	workspace string
 	sb        *switchboard.Switchboard
 	web       *webrtc.Handler
+	gate      *egress.Gate
 	rec       *sphinx.Recognizer
 	sipURI    string
 }
@@ -33,8 +40,9 @@ type voiceService struct {
 // mountModules mounts every route package on the API: those whose routes
 // are described in api/openapi.json besides the core ones. b connects the
 // browser call page to a switchboard.
-func mountModules(srv *api.Server, a *appliance.Appliance, b *callsapi.Browser) error {
+func mountModules(srv *api.Server, a *appliance.Appliance, b *callsapi.Browser, g *egress.Gate) error {
 	routes := append(reviewapi.Routes(), callsapi.Routes(func(ws string) string { return switchboard.RecordingDir(a.DataDir(), ws) }, b)...)
+	routes = append(routes, connectorsapi.Routes(g)...)
 	return srv.Mount(routes...)
 }
 
@@ -71,6 +79,33 @@ func startVoice(ctx context.Context, a *appliance.Appliance, srv *api.Server, cf
 	if err != nil {
 		return nil, err
 	}
+	// Everything outbound goes through one egress gate; destinations'
+	// secrets come from the workspace's write-only store.
+	gate, err := openGate(a, "", access.NewSecretSource(l, "system/egress"))
+	if err != nil {
+		return nil, err
+	}
+	v.gate = gate
+	if llm := cfg.Receptionist.LLM; llm != nil {
+		chat, err := openai.New(gate, openai.Options{Destination: llm.Destination, Workspace: ws, Actor: "agent/receptionist"})
+		if err != nil {
+			return nil, fmt.Errorf("receptionist.llm: %w", err)
+		}
+		r.UseLLM(chat, llm.Model, llm.MaxSteps)
+		g.log.Info().Str("component", "voice").Str("destination", llm.Destination).Msg("the receptionist talks through a chat model")
+	}
+	if cfg.EHR != nil {
+		conn, err := fhir.New(l, gate, *cfg.EHR, fhir.Options{Appliance: a.ID()})
+		if err != nil {
+			return nil, fmt.Errorf("ehr: %w", err)
+		}
+		go conn.Run(ctx, func(err error) { g.log.Warn().Str("component", "ehr").Err(err).Msg("sync round failed") })
+	}
+	hooks, err := webhook.NewDispatcher(l, webhook.Options{Gate: gate})
+	if err != nil {
+		return nil, err
+	}
+	go hooks.Run(ctx, func(err error) { g.log.Warn().Str("component", "webhooks").Err(err).Msg("delivery round failed") })
 	sbCfg := switchboard.Config{SIP: sipCfg, RetentionDays: cfg.Voice.RetentionDays, EndSilence: cfg.Voice.EndSilence()}
 	if cfg.Voice.Recording() {
 		sbCfg.RecordingDir = switchboard.RecordingDir(a.DataDir(), ws)
@@ -91,7 +126,7 @@ func startVoice(ctx context.Context, a *appliance.Appliance, srv *api.Server, cf
 		return nil, err
 	}
 	whip := "/v1/workspaces/" + ws + "/calls"
-	if err := mountModules(srv, a, &callsapi.Browser{Workspace: ws, Signalling: v.web, Page: webrtc.PageHandler(whip)}); err != nil {
+	if err := mountModules(srv, a, &callsapi.Browser{Workspace: ws, Signalling: v.web, Page: webrtc.PageHandler(whip)}, gate); err != nil {
 		return nil, err
 	}
 	if ag := v.sb.Agent(); ag != nil {
@@ -133,6 +168,9 @@ func (v *voiceService) Close() error {
 	var errs []string
 	if v.web != nil {
 		v.web.Close()
+	}
+	if v.gate != nil {
+		defer v.gate.Close()
 	}
 	if v.sb != nil {
 		if err := v.sb.Close(); err != nil {

@@ -198,7 +198,8 @@ var envNamePattern = regexp.MustCompile(`^[A-Z_][A-Z0-9_]{0,63}$`)
 
 // ToolCommand prepares t's process with its secrets decrypted into its
 // environment, recording in wl which secrets were released to which
-// program. It is the only function that decrypts a secret. The caller
+// program. Besides SecretSource (the egress gate's auth headers) it is
+// the only code that decrypts a secret. The caller
 // starts the command and must not read its Env.
 func ToolCommand(ctx context.Context, wl *ledger.Ledger, actor string, t Tool) (*exec.Cmd, error) {
 	if t.Path == "" {
@@ -239,4 +240,60 @@ func ToolCommand(ctx context.Context, wl *ledger.Ledger, actor string, t Tool) (
 	cmd.Env = env
 	cmd.Dir = t.Dir
 	return cmd, nil
+}
+
+// SecretSource releases workspace secrets to the egress gate, which puts
+// each in one header of a request to the destination that names it (an
+// EHR's bearer token, a provider's API key) and nowhere else. Besides
+// ToolCommand it is the only code that decrypts a secret. The first release
+// of each secret version is recorded (secret.used); values are kept in
+// memory for the process's life so that every request does not add an
+// event.
+type SecretSource struct {
+	wl    *ledger.Ledger
+	actor string
+	mu    sync.Mutex
+	cache map[string]releasedSecret
+}
+
+type releasedSecret struct {
+	version int
+	value   string
+}
+
+// NewSecretSource returns the secret source of workspace ledger wl.
+func NewSecretSource(wl *ledger.Ledger, actor string) *SecretSource {
+	return &SecretSource{wl: wl, actor: actor, cache: map[string]releasedSecret{}}
+}
+
+// Secret returns the current value of the named secret.
+func (s *SecretSource) Secret(ctx context.Context, name string) (string, error) {
+	if err := ValidSecretName(name); err != nil {
+		return "", err
+	}
+	st, err := loadSecret(s.wl, name)
+	if err != nil {
+		return "", err
+	}
+	if st == nil {
+		return "", fmt.Errorf("access: secret %s: %w", name, ErrNotFound)
+	}
+	s.mu.Lock()
+	c, ok := s.cache[name]
+	s.mu.Unlock()
+	if ok && c.version == st.Version {
+		return c.value, nil
+	}
+	val, err := s.wl.OpenAux(secretPurpose(name, st.Version), st.Sealed)
+	if err != nil {
+		return "", fmt.Errorf("access: secret %s: %w", name, err)
+	}
+	if _, err := s.wl.Append(ctx, ledger.Event{Entity: "secret/" + name, Type: "secret.used", Source: ledger.SourceSystem, Confidence: 1,
+		Actor: s.actor, Attrs: map[string]string{"version": strconv.Itoa(st.Version), "use": "egress-auth"}}); err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	s.cache[name] = releasedSecret{st.Version, string(val)}
+	s.mu.Unlock()
+	return string(val), nil
 }

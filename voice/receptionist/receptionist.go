@@ -36,6 +36,8 @@ type Config struct {
 	// TimeZone is the clinic's IANA time zone, in which times are said
 	// (default the server's).
 	TimeZone string `json:"time_zone,omitempty"`
+	// LLM, when set, lets a chat model drive the conversation.
+	LLM *LLMConfig `json:"llm,omitempty"`
 	// Judge checks caller-stated facts (default the local judge).
 	Judge review.Judge `json:"-"`
 	// Location overrides TimeZone.
@@ -53,6 +55,11 @@ type Receptionist struct {
 	tools    *identity.Toolbox
 	monitors *monitor.Engine
 	bookMu   sync.Mutex
+
+	// LLM mode, when set (llm.go).
+	llm      Chatter
+	llmModel string
+	llmSteps int
 }
 
 // New returns a receptionist for the workspace ledger l.
@@ -109,6 +116,9 @@ func (r *Receptionist) Handle(ctx context.Context, s *call.Session) error {
 	}
 	defer id.Close()
 	c := &conversation{r: r, s: s, id: id}
+	if r.llm != nil {
+		return c.finish(ctx, c.converseLLM(ctx))
+	}
 	return c.finish(ctx, c.converse(ctx))
 }
 
