@@ -17,10 +17,10 @@ import (
 	"frontdesk/api/callsapi"
 	"frontdesk/api/connectorsapi"
 	"frontdesk/api/reviewapi"
-	"frontdesk/gate/egress"
 	"frontdesk/appliance"
 	"frontdesk/crypto"
 	"frontdesk/gate/access"
+	"frontdesk/gate/egress"
 	"frontdesk/gate/logs"
 	"frontdesk/ledger"
 )
