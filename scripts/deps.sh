@@ -17,6 +17,10 @@ if [ "${FRONTDESK_DEPS_EXTRA:-}" != "" ]; then
   packages+=("${extra[@]}")
 fi
 
+# The FHIR test server runs on Node 22, which scripts/fhir-server.sh installs
+# with npm; Debian's npm serves when the machine has none.
+command -v npm >/dev/null || packages+=(npm)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

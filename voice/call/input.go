@@ -248,6 +248,8 @@ func (s *Session) Ask(ctx context.Context, prompt string, l Listen) (Input, erro
 			return in, nil
 		case evDigit:
 			if l.Digits == 0 {
+				// Keys typed ahead wait for the turn that takes keys.
+				s.pending = append(s.pending, e)
 				continue
 			}
 			wait.Stop()

@@ -1,17 +1,12 @@
 package webrtc
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"os/exec"
 	"path/filepath"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
 
 	"frontdesk/internal/testkit"
 	"frontdesk/ledger"
@@ -60,93 +55,6 @@ func fakeCapture(t *testing.T) string {
 	return path
 }
 
-// lockedBuffer collects a process's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// startChromium opens url in a headless chromium with a fake microphone
-// that plays capture. The browser, in a process group of its own, is
-// killed when the test ends.
-func startChromium(t *testing.T, url, capture string) *lockedBuffer {
-	t.Helper()
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium is not installed (make test installs it)")
-	}
-	// Chromium's zygote forks twice, so its processes are orphaned and
-	// would be reparented to init, which in a container may never reap
-	// them. As a subreaper the test process inherits them, and reaps them.
-	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		t.Fatal(err)
-	}
-	profile := t.TempDir()
-	cmd := exec.Command(bin,
-		"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--disable-quic", "--disable-default-apps", "--disable-extensions", "--mute-audio",
-		"--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-		"--use-file-for-fake-audio-capture="+capture+"%noloop",
-		"--autoplay-policy=no-user-gesture-required",
-		// Loopback candidates are off by default in WebRTC; the test
-		// keeps every packet on 127.0.0.1.
-		"--allow-loopback-in-peer-connection",
-		"--disable-features=WebRtcHideLocalIpsWithMdns",
-		"--user-data-dir="+profile,
-		url,
-	)
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pgid := cmd.Process.Pid
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		// The whole group: the browser's renderer, GPU and utility
-		// processes are its children.
-		syscall.Kill(-pgid, syscall.SIGKILL)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			t.Error("chromium did not exit")
-		}
-		// Reap the rest of the group; Wait reaped only its leader.
-		reaped := make(chan struct{})
-		go func() {
-			defer close(reaped)
-			for {
-				var ws syscall.WaitStatus
-				_, err := syscall.Wait4(-pgid, &ws, 0, nil)
-				if err != nil && !errors.Is(err, syscall.EINTR) {
-					return // ECHILD: none left
-				}
-			}
-		}()
-		select {
-		case <-reaped:
-		case <-time.After(10 * time.Second):
-			t.Error("chromium's processes did not exit")
-		}
-	})
-	return out
-}
-
 // TestChromiumCallsTheReceptionist opens the call page in headless
 // chromium with ?autostart=1&keys=1234: the page places a WebRTC call
 // through the WHIP handler, presses 1234 on its keypad (RTCDTMFSender,
@@ -161,7 +69,7 @@ func TestChromiumCallsTheReceptionist(t *testing.T) {
 	}
 	l, h, srv := startSwitchboard(t, chromiumDialogue)
 	capture := fakeCapture(t)
-	out := startChromium(t, srv.URL+"/call?autostart=1&keys=1234", capture)
+	out := testkit.StartChromium(t, srv.URL+"/call?autostart=1&keys=1234", capture)
 
 	ended := waitFor(t, l, 60*time.Second, func(e *ledger.Event) bool { return e.Type == "call.ended" })
 	if ended == nil {
