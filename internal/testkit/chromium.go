@@ -80,4 +80,3 @@ func StartChromium(t testing.TB, url, capture string) fmt.Stringer {
 	})
 	return out
 }
-

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-
 	"frontdesk/internal/testkit"
 	"frontdesk/ledger"
 	"frontdesk/voice"
