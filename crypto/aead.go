@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sync"
 )
 
 // KeySize is the size in bytes of every symmetric key in frontdesk (AES-256).
@@ -69,7 +68,9 @@ func NewSealer(k Key, version uint32) (*Sealer, error) {
 func (s *Sealer) Version() uint32 { return s.version }
 
 // Seal encrypts plaintext, binding it to aad, and appends the result to dst.
-// The header (format and key version) is authenticated too.
+// The header (format and key version) is not additional data: a changed
+// format is refused and a changed version names a key that does not open
+// the ciphertext.
 func (s *Sealer) Seal(dst, plaintext, aad []byte) ([]byte, error) {
 	start := len(dst)
 	dst = append(dst, make([]byte, headerSize)...)
@@ -79,11 +80,7 @@ func (s *Sealer) Seal(dst, plaintext, aad []byte) ([]byte, error) {
 	if _, err := rand.Read(h[5:headerSize]); err != nil {
 		return nil, fmt.Errorf("crypto: nonce: %w", err)
 	}
-	var out []byte
-	withHeaderAAD(h[:5], aad, func(full []byte) {
-		out = s.aead.Seal(dst, h[5:headerSize], plaintext, full)
-	})
-	return out, nil
+	return s.aead.Seal(dst, h[5:headerSize], plaintext, aad), nil
 }
 
 // Open decrypts a ciphertext made by Seal with the same key and aad, and
@@ -96,28 +93,11 @@ func (s *Sealer) Open(dst, ciphertext, aad []byte) ([]byte, error) {
 	if v != s.version {
 		return nil, fmt.Errorf("%w: sealed with key version %d, opened with %d", ErrWrongKey, v, s.version)
 	}
-	var out []byte
-	withHeaderAAD(ciphertext[:5], aad, func(full []byte) {
-		out, err = s.aead.Open(dst, ciphertext[5:headerSize], ciphertext[headerSize:], full)
-	})
+	out, err := s.aead.Open(dst, ciphertext[5:headerSize], ciphertext[headerSize:], aad)
 	if err != nil {
 		return nil, ErrWrongKey
 	}
 	return out, nil
-}
-
-// aadPool holds buffers for header ‖ aad, so sealing and opening small
-// values allocates nothing.
-var aadPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
-
-// withHeaderAAD calls fn with the header bound to the caller's additional
-// data.
-func withHeaderAAD(header, aad []byte, fn func(full []byte)) {
-	bp := aadPool.Get().(*[]byte)
-	b := append(append((*bp)[:0], header...), aad...)
-	fn(b)
-	*bp = b[:0]
-	aadPool.Put(bp)
 }
 
 // CiphertextVersion returns the key version named in a sealed value's header.

@@ -17,26 +17,18 @@ func dekKey(v uint32) []byte {
 	return binary.BigEndian.AppendUint32([]byte("dek/"), v)
 }
 
-// loadKeys unwraps every stored DEK version, creating version 1 in a new
-// file. Called inside init's write transaction.
-func (l *Ledger) loadKeys(tx *bolt.Tx) error {
-	kb := tx.Bucket(bKeys)
-	c := kb.Cursor()
+// loadKeys unwraps every stored DEK version and returns how many there
+// are.
+func (l *Ledger) loadKeys(tx *bolt.Tx) (int, error) {
+	c := tx.Bucket(bKeys).Cursor()
 	n := 0
 	for k, v := c.Seek([]byte("dek/")); k != nil && len(k) == 8 && string(k[:4]) == "dek/"; k, v = c.Next() {
 		if err := l.keys.Load(l.opts.KEK, binary.BigEndian.Uint32(k[4:]), v); err != nil {
-			return err
+			return n, err
 		}
 		n++
 	}
-	if n > 0 {
-		return nil
-	}
-	v, wrapped, err := l.keys.Rotate(l.opts.KEK)
-	if err != nil {
-		return err
-	}
-	return kb.Put(dekKey(v), wrapped)
+	return n, nil
 }
 
 // KeyVersions lists the workspace data key versions; the last one is current.

@@ -116,8 +116,16 @@ type Ledger struct {
 
 	sizeAtomic atomic.Uint64 // mirrors size for lock-free readers
 	front      frontier      // applier only
-	groups     atomic.Int64  // WAL group commits so far
-	tree       treeCache
+
+	// metaDamage is what checkMetaPages found when the file was opened.
+	metaDamage []string
+
+	// verified caches subject keys Verify has unwrapped, by subject and
+	// wrapped bytes.
+	verified  sync.Map
+	verifiedN atomic.Int64
+	groups    atomic.Int64 // WAL group commits so far
+	tree      treeCache
 }
 
 type pendingRef struct {
@@ -154,6 +162,14 @@ func Open(path string, opts Options) (*Ledger, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("ledger %s: %w", opts.Workspace, err)
 	}
+	// Check bbolt's meta pages before bbolt reads them: a damaged newer one
+	// silently opens the file one transaction back.
+	var metaDamage []string
+	if _, err := os.Stat(path); err == nil {
+		if metaDamage, err = checkMetaPages(path); err != nil {
+			return nil, fmt.Errorf("ledger %s: open: %w", opts.Workspace, err)
+		}
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:      opts.LockTimeout,
 		FreelistType: bolt.FreelistMapType,
@@ -173,17 +189,18 @@ func Open(path string, opts Options) (*Ledger, error) {
 	// large mapping would otherwise select: most workspaces are small.
 	db.AllocSize = 1 << 20
 	l := &Ledger{
-		path:      path,
-		db:        db,
-		opts:      opts,
-		ws:        opts.Workspace,
-		origin:    opts.Origin,
-		now:       opts.Now,
-		keys:      crypto.NewKeyring("workspace/" + opts.Workspace),
-		pendingID: map[string]pendingRef{},
-		pendingEn: map[string]uint64{},
-		reqs:      make(chan *appendReq, 4096),
-		applyCh:   make(chan []*record, 1024),
+		metaDamage: metaDamage,
+		path:       path,
+		db:         db,
+		opts:       opts,
+		ws:         opts.Workspace,
+		origin:     opts.Origin,
+		now:        opts.Now,
+		keys:       crypto.NewKeyring("workspace/" + opts.Workspace),
+		pendingID:  map[string]pendingRef{},
+		pendingEn:  map[string]uint64{},
+		reqs:       make(chan *appendReq, 4096),
+		applyCh:    make(chan []*record, 1024),
 	}
 	l.cond = sync.NewCond(&l.mu)
 	l.subjects = newSubjectKeys(l)
@@ -204,47 +221,91 @@ func Open(path string, opts Options) (*Ledger, error) {
 // init creates the buckets of a new file, checks the meta of an existing
 // one and loads the data keys.
 func (l *Ledger) init() error {
-	err := l.db.Update(func(tx *bolt.Tx) error {
+	// An existing file is opened without writing to it: a write would
+	// rewrite a meta page and could hide damage Verify should report.
+	complete := false
+	err := l.db.View(func(tx *bolt.Tx) error {
 		for _, name := range append(append([][]byte{}, primaryBuckets...), indexBuckets...) {
-			b, err := tx.CreateBucketIfNotExists(name)
-			if err != nil {
-				return err
+			if tx.Bucket(name) == nil {
+				return nil
 			}
-			b.FillPercent = 1.0
 		}
 		meta := tx.Bucket(bMeta)
-		if v := meta.Get([]byte("format")); v == nil {
+		if meta.Get([]byte("format")) == nil {
 			if k, _ := tx.Bucket(bLog).Cursor().First(); k != nil {
 				return errors.New("the file holds events but no format record: it is damaged (run `frontdesk ledger verify`)")
 			}
-			if err := meta.Put([]byte("format"), []byte(formatVersion)); err != nil {
-				return err
-			}
-			if err := meta.Put([]byte("workspace"), []byte(l.ws)); err != nil {
-				return err
-			}
-			if err := meta.Put([]byte("origin"), []byte(l.origin)); err != nil {
-				return err
-			}
-			if l.opts.Signing != nil {
-				if err := meta.Put([]byte("verifier"), []byte(l.opts.Signing.VerifierKey)); err != nil {
+			return nil
+		}
+		if err := l.checkMeta(meta); err != nil {
+			return err
+		}
+		n, err := l.loadKeys(tx)
+		complete = n > 0
+		return err
+	})
+	if err == nil && !complete {
+		err = l.db.Update(func(tx *bolt.Tx) error {
+			for _, name := range append(append([][]byte{}, primaryBuckets...), indexBuckets...) {
+				b, err := tx.CreateBucketIfNotExists(name)
+				if err != nil {
 					return err
 				}
+				b.FillPercent = 1.0
 			}
-		} else if string(v) != formatVersion {
-			return fmt.Errorf("file format %q is not supported by this version (want %s)", v, formatVersion)
-		}
-		if ws := string(meta.Get([]byte("workspace"))); ws != l.ws {
-			return fmt.Errorf("file belongs to workspace %q, not %q", ws, l.ws)
-		}
-		if o := meta.Get([]byte("origin")); o != nil {
-			l.origin = string(o)
-		}
-		return l.loadKeys(tx)
-	})
+			meta := tx.Bucket(bMeta)
+			if meta.Get([]byte("format")) == nil {
+				if k, _ := tx.Bucket(bLog).Cursor().First(); k != nil {
+					return errors.New("the file holds events but no format record: it is damaged (run `frontdesk ledger verify`)")
+				}
+				for k, v := range map[string]string{"format": formatVersion, "workspace": l.ws, "origin": l.origin} {
+					if err := meta.Put([]byte(k), []byte(v)); err != nil {
+						return err
+					}
+				}
+				if l.opts.Signing != nil {
+					if err := meta.Put([]byte("verifier"), []byte(l.opts.Signing.VerifierKey)); err != nil {
+						return err
+					}
+				}
+			}
+			if err := l.checkMeta(meta); err != nil {
+				return err
+			}
+			n, err := l.loadKeys(tx)
+			if err != nil || n > 0 {
+				return err
+			}
+			v, wrapped, err := l.keys.Rotate(l.opts.KEK)
+			if err != nil {
+				return err
+			}
+			return tx.Bucket(bKeys).Put(dekKey(v), wrapped)
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("ledger %s: open: %w", l.ws, err)
 	}
+	return nil
+}
+
+// metaKeys are the records of the meta bucket.
+var metaKeys = map[string]bool{"format": true, "workspace": true, "origin": true, "verifier": true}
+
+// checkMeta checks the meta bucket of an existing file and adopts its
+// origin.
+func (l *Ledger) checkMeta(meta *bolt.Bucket) error {
+	if v := string(meta.Get([]byte("format"))); v != formatVersion {
+		return fmt.Errorf("file format %q is not supported by this version (want %s)", v, formatVersion)
+	}
+	if ws := string(meta.Get([]byte("workspace"))); ws != l.ws {
+		return fmt.Errorf("file belongs to workspace %q, not %q", ws, l.ws)
+	}
+	o := meta.Get([]byte("origin"))
+	if o == nil {
+		return errors.New("the file has no origin record: it is damaged (run `frontdesk ledger verify`)")
+	}
+	l.origin = string(o)
 	return nil
 }
 

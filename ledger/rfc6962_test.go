@@ -135,3 +135,17 @@ func TestProofsMatchRFC6962(t *testing.T) {
 		return nil
 	})
 }
+
+// TestRecordHashIsTlogs checks the leaf hash against tlog's, for short and
+// long envelopes.
+func TestRecordHashIsTlogs(t *testing.T) {
+	for _, n := range []int{0, 1, 500, 1022, 1023, 1024, 5000} {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(i * 7)
+		}
+		if recordHash(b) != tlog.RecordHash(b) {
+			t.Fatalf("leaf hash of %d bytes differs from tlog's", n)
+		}
+	}
+}
