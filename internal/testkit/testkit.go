@@ -41,7 +41,7 @@ func Ledger(t testing.TB, ws string) *ledger.Ledger {
 var (
 	engineOnce sync.Once
 	recognizer *sphinx.Recognizer
-	voice      *flite.Voice
+	synth      *flite.Voice
 	engineErr  error
 )
 
@@ -52,13 +52,13 @@ func Engines(t testing.TB) (*sphinx.Recognizer, *flite.Voice) {
 	engineOnce.Do(func() {
 		recognizer, engineErr = sphinx.New(sphinx.Config{})
 		if engineErr == nil {
-			voice, engineErr = flite.New()
+			synth, engineErr = flite.New()
 		}
 	})
 	if engineErr != nil {
 		t.Fatalf("local speech engines: %v", engineErr)
 	}
-	return recognizer, voice
+	return recognizer, synth
 }
 
 // Say synthesises text at 8 kHz with the local voice.

@@ -3,7 +3,6 @@ package receptionist
 import (
 	"context"
 	"fmt"
-	"math"
 	"net/netip"
 	"strings"
 	"testing"
@@ -13,7 +12,6 @@ import (
 	"frontdesk/gate/review"
 	"frontdesk/internal/testkit"
 	"frontdesk/ledger"
-	"frontdesk/voice"
 	"frontdesk/voice/caller"
 	"frontdesk/voice/sip"
 	"frontdesk/voice/switchboard"
@@ -98,55 +96,6 @@ func dialURI(t testing.TB, uri string) *sip.OutboundCall {
 	return out
 }
 
-// recognise checks which of the phrases best matches the audio.
-func recognise(t testing.TB, pcm []int16, phrases ...string) string {
-	t.Helper()
-	rec, _ := testkit.Engines(t)
-	u, err := rec.Start(context.Background(), voice.Grammar{Phrases: phrases}, 8000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer u.Close()
-	u.Write(pcm)
-	h, err := u.Finish()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h.Text
-}
-
-// segments splits what the caller heard into prompts (runs of sound
-// separated by at least gap of silence).
-func segments(pcm []int16, gap time.Duration) [][]int16 {
-	var out [][]int16
-	quiet, start := 0, -1
-	gapFrames := int(gap / (20 * time.Millisecond))
-	for i := 0; i+160 <= len(pcm); i += 160 {
-		var e float64
-		for _, v := range pcm[i : i+160] {
-			e += float64(v) * float64(v)
-		}
-		if math.Sqrt(e/160) > 300 {
-			if start < 0 {
-				start = i
-			}
-			quiet = 0
-			continue
-		}
-		if start >= 0 {
-			quiet++
-			if quiet >= gapFrames {
-				out = append(out, pcm[start:i])
-				start, quiet = -1, 0
-			}
-		}
-	}
-	if start >= 0 {
-		out = append(out, pcm[start:])
-	}
-	return out
-}
-
 func events(t *testing.T, l *ledger.Ledger, typ string) []*ledger.Event {
 	t.Helper()
 	evs, err := l.Find(ledger.Query{Type: typ}, ledger.ReadOptions{PHI: true})
@@ -200,10 +149,10 @@ func TestNextAppointment(t *testing.T) {
 		day := c.appointment.AddDate(0, 0, d)
 		alts = append(alts, normalisePhrase(fmt.Sprintf("you have one upcoming appointment on %s at %s with doctor noe dibbert", sayDate(day), sayTime(day))))
 	}
-	segs := segments(res.Heard, 700*time.Millisecond)
+	segs := testkit.Segments(res.Heard, 700*time.Millisecond)
 	found := false
 	for _, s := range segs {
-		if recognise(t, s, alts...) == want {
+		if testkit.Recognise(t, s, alts...) == want {
 			found = true
 		}
 	}
