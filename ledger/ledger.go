@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,6 +48,9 @@ var (
 	ErrNotFound = errors.New("event not found")
 	// ErrLocked reports a ledger file held open by another process.
 	ErrLocked = errors.New("ledger file is in use by another process")
+	// ErrDamaged reports a ledger file whose structure cannot be read
+	// safely: restore it from a backup, or keep it as evidence.
+	ErrDamaged = errors.New("ledger file is damaged")
 	// ErrErased reports PHI offered for a subject whose key was destroyed.
 	ErrErased = errors.New("subject has been erased")
 	// ErrFailed reports a ledger that stopped accepting writes after the
@@ -120,12 +124,10 @@ type Ledger struct {
 	// metaDamage is what checkMetaPages found when the file was opened.
 	metaDamage []string
 
-	// verified caches subject keys Verify has unwrapped, by subject and
-	// wrapped bytes.
-	verified  sync.Map
-	verifiedN atomic.Int64
-	groups    atomic.Int64 // WAL group commits so far
-	tree      treeCache
+	// verified caches subject keys Verify has unwrapped, by subject.
+	verified verifiedKeys
+	groups   atomic.Int64 // WAL group commits so far
+	tree     treeCache
 }
 
 type pendingRef struct {
@@ -184,6 +186,14 @@ func Open(path string, opts Options) (*Ledger, error) {
 			return nil, fmt.Errorf("ledger %s: %s: %w", opts.Workspace, path, ErrLocked)
 		}
 		return nil, fmt.Errorf("ledger %s: open %s: %w", opts.Workspace, path, err)
+	}
+	// Inline buckets are checked before bbolt reads one (see inline.go).
+	if bad, err := checkInlineBuckets(path, 0); err != nil || len(bad) > 0 {
+		db.Close()
+		if err != nil {
+			return nil, fmt.Errorf("ledger %s: open: %w", opts.Workspace, err)
+		}
+		return nil, fmt.Errorf("ledger %s: %s: %w: %s", opts.Workspace, path, ErrDamaged, strings.Join(bad, "; "))
 	}
 	// Grow the file 1 MiB at a time rather than the default 16 MiB, which a
 	// large mapping would otherwise select: most workspaces are small.

@@ -59,39 +59,3 @@ func checkMetaPages(path string) ([]string, error) {
 	}
 	return bad, nil
 }
-
-// freelistPages returns how many pages the free list written by
-// transaction txid occupies (its page and overflow), read from the file:
-// bbolt does not expose it.
-func freelistPages(path string, txid uint64) (int, bool) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, false
-	}
-	defer f.Close()
-	first := make([]byte, boltPageHeader+boltMetaSum+8)
-	if _, err := io.ReadFull(f, first); err != nil {
-		return 0, false
-	}
-	pageSize := int64(binary.LittleEndian.Uint32(first[boltPageHeader+8:]))
-	if pageSize < 1024 || pageSize > 1<<16 || pageSize&(pageSize-1) != 0 {
-		return 0, false
-	}
-	for i := int64(0); i < 2; i++ {
-		b := make([]byte, len(first))
-		if _, err := f.ReadAt(b, i*pageSize); err != nil {
-			continue
-		}
-		m := b[boltPageHeader:]
-		if binary.LittleEndian.Uint64(m[48:]) != txid {
-			continue
-		}
-		pgid := int64(binary.LittleEndian.Uint64(m[32:]))
-		hdr := make([]byte, boltPageHeader)
-		if _, err := f.ReadAt(hdr, pgid*pageSize); err != nil {
-			return 0, false
-		}
-		return 1 + int(binary.LittleEndian.Uint32(hdr[12:])), true
-	}
-	return 0, false
-}

@@ -97,6 +97,10 @@ func dumpFile(t *testing.T, path string) (dump string, ok bool) {
 			dump, ok = fmt.Sprint("panic: ", r, string(debug.Stack())), false
 		}
 	}()
+	// bbolt itself must not read a damaged inline bucket (see inline.go).
+	if bad, err := checkInlineBuckets(path, 0); err != nil || len(bad) > 0 {
+		return fmt.Sprint("inline buckets: ", err, bad), false
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
 	if err != nil {
 		return "open: " + err.Error(), false
@@ -182,6 +186,11 @@ func TestTamperIsDetected(t *testing.T) {
 		detected, rep := f.verifyCopy(t, b)
 		if !detected {
 			t.Errorf("flip of bit at byte %d changed the content but verification passed: %+v\n%s", off, rep, dumpDiff(f.dump, tmp, t))
+			// FRONTDESK_TAMPER_KEEP=DIR keeps the file for study.
+			if d := os.Getenv("FRONTDESK_TAMPER_KEEP"); d != "" {
+				os.WriteFile(filepath.Join(d, fmt.Sprintf("flip-%d.db", off)), b, 0o600)
+				os.WriteFile(filepath.Join(d, "orig.db"), f.file, 0o600)
+			}
 			continue
 		}
 		caught++

@@ -125,9 +125,9 @@ type verifier struct {
 	seed maphash.Seed
 
 	erased map[string]uint64 // subject → erasure seq
-	// keys are the subject keys checked in this verification, shared by
-	// the workers so that each subject's wrapped key is read once.
-	keys sync.Map
+	// known holds the subjects' keys read before the walk; workers only
+	// read it.
+	known map[string]*subjectKey
 	// roots holds the computed root at each checkpoint size of interest.
 	roots map[uint64]Hash
 	want  map[uint64]bool
@@ -201,8 +201,21 @@ func (v *verifier) run() (err error) {
 	for _, d := range damaged {
 		v.rep.add(Problem{Kind: "structure", Detail: d})
 	}
+	unreadable := false
 	err = v.guard(func() error {
 		return l.db.View(func(tx *bolt.Tx) error {
+			// No bucket is read before its inline page is known to be sound.
+			bad, err := checkInlineBuckets(l.path, uint64(tx.ID()))
+			if err != nil {
+				return err
+			}
+			for _, d := range bad {
+				v.rep.add(Problem{Kind: "structure", Detail: d})
+				unreadable = true
+			}
+			if unreadable {
+				return nil
+			}
 			for _, name := range append(append([][]byte{}, primaryBuckets...), indexBuckets...) {
 				if tx.Bucket(name) == nil {
 					v.rep.add(Problem{Kind: "structure", Detail: fmt.Sprintf("bucket %s is missing", name)})
@@ -226,7 +239,7 @@ func (v *verifier) run() (err error) {
 				// A damaged last key could claim any size: hold it to what
 				// the bucket can hold, reporting the rest as missing.
 				if n > uint64(tx.Size())/64 {
-					if held := uint64(tx.Bucket(bLog).Stats().KeyN); n > 2*held+1024 {
+					if held := countKeys(tx.Bucket(bLog)); n > 2*held+1024 {
 						v.rep.add(Problem{Kind: "structure", Detail: fmt.Sprintf("the log's last key claims %d events but the bucket holds %d", n, held)})
 						n = held
 					}
@@ -258,7 +271,7 @@ func (v *verifier) run() (err error) {
 	if err != nil {
 		return err
 	}
-	if len(v.rep.Problems) > 0 && n == 0 {
+	if unreadable || len(v.rep.Problems) > 0 && n == 0 {
 		return nil
 	}
 	v.rep.Events = n
@@ -353,19 +366,23 @@ func (v *verifier) checkStructure(tx *bolt.Tx) (problems []Problem) {
 			problems = append(problems, Problem{Kind: "structure", Detail: "the meta bucket's origin record is missing or altered"})
 		}
 	}
-	// The root bucket's statistics cover every bucket beneath it.
-	rs := tx.Cursor().Bucket().Stats()
-	reachable := rs.BranchPageN + rs.BranchOverflowN + rs.LeafPageN + rs.LeafOverflowN
+	// Every page is either reachable from the root bucket, free, the free
+	// list's own or a meta page. The check holds only if no write committed
+	// meanwhile: the free-list statistics are the database's, not the
+	// transaction's.
+	reachable, freelistPages, bad, ok, err := countPages(v.l.path, uint64(tx.ID()))
+	for _, d := range bad {
+		problems = append(problems, Problem{Kind: "structure", Detail: d})
+	}
+	if err != nil || !ok || len(bad) > 0 {
+		return problems
+	}
 	ps := v.l.db.Info().PageSize
 	hwm := int(tx.Size()) / ps
 	st := v.l.db.Stats()
 	free := st.FreePageN + st.PendingPageN
-	// The free list's own pages, from the meta page of this transaction.
-	// The check holds only if no write committed meanwhile: the free-list
-	// statistics are the database's, not the transaction's.
-	freelistPages, ok := freelistPages(v.l.path, uint64(tx.ID()))
 	latest, err := v.l.db.Begin(false)
-	if err != nil || !ok {
+	if err != nil {
 		return problems
 	}
 	moved := latest.ID() != tx.ID()
@@ -377,6 +394,17 @@ func (v *verifier) checkStructure(tx *bolt.Tx) (problems []Problem) {
 		problems = append(problems, Problem{Kind: "structure", Detail: fmt.Sprintf("page accounting: %d pages in use, free or meta, the file has %d", got, hwm)})
 	}
 	return problems
+}
+
+// countKeys counts a bucket's keys with a cursor (bbolt's Stats would open
+// any damaged entry that claims to be a bucket).
+func countKeys(b *bolt.Bucket) uint64 {
+	var n uint64
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		n++
+	}
+	return n
 }
 
 // keysInOrder reports whether a bucket's cursor yields strictly increasing
@@ -419,6 +447,8 @@ func (v *verifier) walk(n uint64) error {
 	var nextMu sync.Mutex
 	// At most window chunks are in flight, so memory stays bounded.
 	window := make(chan struct{}, 2*v.o.Workers+2)
+	// Results the walk has finished with go back to the workers.
+	free := make(chan *chunkResult, cap(window))
 	// Every read transaction is begun here, before any is used: beginning
 	// one while another goroutine holds one and waits on us could deadlock
 	// against a writer that needs to remap the file.
@@ -439,27 +469,6 @@ func (v *verifier) walk(n uint64) error {
 		}
 	}()
 	var wg sync.WaitGroup
-	for w := 0; w < v.o.Workers; w++ {
-		wg.Add(1)
-		go func(tx *bolt.Tx) {
-			defer wg.Done()
-			keys := map[string]*subjectKey{}
-			for {
-				window <- struct{}{}
-				nextMu.Lock()
-				i := next
-				next++
-				nextMu.Unlock()
-				if i >= chunks {
-					<-window
-					return
-				}
-				start := uint64(i) * verifyChunk
-				end := min(start+verifyChunk, n)
-				results[i] <- v.checkChunk(tx, start, end, keys)
-			}
-		}(txs[w+3])
-	}
 	// Beside the walk, and in transactions of their own: the structure of
 	// the file, and the index buckets' digests.
 	var (
@@ -479,6 +488,38 @@ func (v *verifier) walk(n uint64) error {
 			return p
 		})
 	}()
+	// The subjects' keys are read once, in key order, before the workers
+	// need them.
+	v.guard(func() error {
+		v.known = v.knownKeys(txs[0])
+		return nil
+	})
+	for w := 0; w < v.o.Workers; w++ {
+		wg.Add(1)
+		go func(tx *bolt.Tx) {
+			defer wg.Done()
+			keys := map[string]*subjectKey{}
+			for {
+				window <- struct{}{}
+				nextMu.Lock()
+				i := next
+				next++
+				nextMu.Unlock()
+				if i >= chunks {
+					<-window
+					return
+				}
+				start := uint64(i) * verifyChunk
+				end := min(start+verifyChunk, n)
+				var reuse *chunkResult
+				select {
+				case reuse = <-free:
+				default:
+				}
+				results[i] <- v.checkChunk(tx, start, end, keys, reuse)
+			}
+		}(txs[w+3])
+	}
 
 	var (
 		idx      [4]indexDigest
@@ -547,6 +588,10 @@ func (v *verifier) walk(n uint64) error {
 						v.roots[size] = rootFromStack(&stack, size)
 					}
 				}
+				select {
+				case free <- r:
+				default:
+				}
 			}
 			if !merkleBad && tk != nil {
 				v.rep.add(Problem{Kind: "merkle", Detail: "the tree holds hashes beyond the last event"})
@@ -597,10 +642,15 @@ func rootFromStack(stack *[64]Hash, size uint64) Hash {
 	return h
 }
 
-// checkChunk checks events start..end-1 in the worker's transaction.
-func (v *verifier) checkChunk(tx *bolt.Tx, start, end uint64, keys map[string]*subjectKey) *chunkResult {
-	r := &chunkResult{start: start, end: end,
-		leaves: make([]Hash, 0, end-start), prevs: make([]Hash, 0, end-start), recorded: make([]int64, 0, end-start)}
+// checkChunk checks events start..end-1 in the worker's transaction,
+// into r, a result the walk has finished with, or a new one when r is nil.
+func (v *verifier) checkChunk(tx *bolt.Tx, start, end uint64, keys map[string]*subjectKey, r *chunkResult) *chunkResult {
+	if r == nil {
+		r = &chunkResult{leaves: make([]Hash, 0, verifyChunk), prevs: make([]Hash, 0, verifyChunk), recorded: make([]int64, 0, verifyChunk)}
+	}
+	*r = chunkResult{start: start, end: end,
+		leaves: r.leaves[:0], prevs: r.prevs[:0], recorded: r.recorded[:0],
+		aad: r.aad[:0], pt: r.pt[:0], scratch: r.scratch[:0]}
 	err := v.guard(func() error {
 		v.checkChunkTx(tx, r, keys)
 		return nil
@@ -724,56 +774,120 @@ func (v *verifier) checkEvent(b txBuckets, r *chunkResult, seq uint64, sk []byte
 		return
 	}
 	r.bytes += int64(len(blob))
-	key := keys[string(view.subject)]
+	key := v.known[string(view.subject)]
 	if key == nil {
-		// Another worker may have checked this subject's key already.
-		if shared, ok := v.keys.Load(string(view.subject)); ok {
-			key = shared.(*subjectKey)
-			keys[string(view.subject)] = key
-		}
+		key = keys[string(view.subject)]
 	}
 	if key == nil {
-		subject := string(view.subject)
-		wrapped := b.subjects.Get(view.subject)
-		if wrapped == nil {
-			r.problems = append(r.problems, seqProblem(seq, "keys", "the subject's key is missing"))
+		if key = v.subjectKey(b, view.subject, seq, r); key == nil {
 			return
-		}
-		// A wrapped key this ledger has already unwrapped (in an earlier
-		// verification) needs no second unwrap: the same bytes under the
-		// same subject give the same key. Anything else is unwrapped.
-		cacheKey := subject + "\x00" + string(wrapped)
-		if cached, ok := v.l.verified.Load(cacheKey); ok {
-			key = cached.(*subjectKey)
-		} else {
-			raw, err := v.l.keys.UnwrapKey(wrapped, subjectPurpose(subject))
-			if err != nil {
-				r.problems = append(r.problems, seqProblem(seq, "keys", "the subject's key does not unwrap: %v", err))
-				return
-			}
-			sealer, err := crypto.NewSealer(raw, 1)
-			if err != nil {
-				r.problems = append(r.problems, seqProblem(seq, "keys", "%v", err))
-				return
-			}
-			key = &subjectKey{sealer: sealer}
-			if v.l.verifiedN.Add(1) > 1<<17 {
-				v.l.verified.Clear()
-				v.l.verifiedN.Store(0)
-			}
-			v.l.verified.Store(cacheKey, key)
 		}
 		if len(keys) > 1<<16 {
 			clear(keys)
 		}
-		keys[subject] = key
-		v.keys.Store(subject, key)
+		keys[string(view.subject)] = key
 	}
 	if err := checkPHIBlob(view, blob, key, v.l.ws, r); err != nil {
 		r.problems = append(r.problems, seqProblem(seq, "phi", "%v", err))
 		return
 	}
 	r.phiValues += view.nPHI
+}
+
+// knownKeys reads the subjects bucket in order and returns the key of each
+// subject whose wrapped key unwraps, up to a bound on memory. Subjects it
+// leaves out, and any problem with a key, are left to subjectKey, which
+// reports the problem at the event that needs the key.
+func (v *verifier) knownKeys(tx *bolt.Tx) map[string]*subjectKey {
+	known := make(map[string]*subjectKey)
+	c := tx.Bucket(bSubjects).Cursor()
+	var last []byte
+	for k, wrapped := c.First(); k != nil && len(known) < 1<<17; k, wrapped = c.Next() {
+		if last != nil && bytes.Compare(k, last) <= 0 {
+			break // damaged: the structure check reports it
+		}
+		last = k
+		if key, err := v.unwrap(k, wrapped); err == nil {
+			known[string(k)] = key
+		}
+	}
+	return known
+}
+
+// subjectKey unwraps the subject's stored key, or reports why it cannot.
+// A wrapped key this ledger has already unwrapped (in this or an earlier
+// verification) needs no second unwrap: the same bytes under the same
+// subject give the same key.
+func (v *verifier) subjectKey(b txBuckets, subject []byte, seq uint64, r *chunkResult) *subjectKey {
+	wrapped := b.subjects.Get(subject)
+	if wrapped == nil {
+		r.problems = append(r.problems, seqProblem(seq, "keys", "the subject's key is missing"))
+		return nil
+	}
+	key, err := v.unwrap(subject, wrapped)
+	if err != nil {
+		r.problems = append(r.problems, seqProblem(seq, "keys", "the subject's key does not unwrap: %v", err))
+		return nil
+	}
+	return key
+}
+
+// unwrap returns the key wrapped under subject, from the cache when this
+// ledger has unwrapped exactly these bytes before.
+func (v *verifier) unwrap(subject, wrapped []byte) (*subjectKey, error) {
+	if key := v.l.verified.get(subject, wrapped); key != nil {
+		return key, nil
+	}
+	raw, err := v.l.keys.UnwrapKey(wrapped, subjectPurpose(string(subject)))
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := crypto.NewSealer(raw, 1)
+	if err != nil {
+		return nil, err
+	}
+	key := &subjectKey{sealer: sealer}
+	v.l.verified.put(subject, wrapped, key)
+	return key, nil
+}
+
+// verifiedKeys caches the subject keys verification has unwrapped, each
+// beside the wrapped bytes it came from, bounded in size.
+type verifiedKeys struct {
+	mu sync.RWMutex
+	m  map[string]verifiedKey
+}
+
+type verifiedKey struct {
+	wrapped []byte
+	key     *subjectKey
+}
+
+// get returns the cached key for subject if it was unwrapped from exactly
+// these bytes.
+//
+// subject and wrapped may point into the mapped file, where reading a
+// damaged page faults: they are copied before the lock is taken, so that
+// a fault never leaves the lock held.
+func (c *verifiedKeys) get(subject, wrapped []byte) *subjectKey {
+	s := string(subject)
+	c.mu.RLock()
+	e, ok := c.m[s]
+	c.mu.RUnlock()
+	if ok && bytes.Equal(e.wrapped, wrapped) {
+		return e.key
+	}
+	return nil
+}
+
+func (c *verifiedKeys) put(subject, wrapped []byte, key *subjectKey) {
+	s, w := string(subject), bytes.Clone(wrapped)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= 1<<17 {
+		c.m = make(map[string]verifiedKey)
+	}
+	c.m[s] = verifiedKey{wrapped: w, key: key}
 }
 
 // checkPHIBlob decrypts an event's PHI and matches every value to the

@@ -1,0 +1,293 @@
+package ledger
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"syscall"
+)
+
+// bbolt trusts the offsets stored in its pages. Where it follows one into
+// the Go heap, the garbage collector may later find the resulting slice and
+// stop the process: a fault that cannot be recovered into a report. That
+// happens with a small bucket kept inline, inside its entry in a parent
+// page: when the entry is not aligned bbolt copies it to the heap and reads
+// the inline page's keys and values from that copy. It also happens when
+// bbolt.Bucket.Stats takes a damaged entry for a nested bucket. So:
+//
+//   - before bbolt reads any bucket, every inline bucket's page is checked
+//     here, read from the file (checkInlineBuckets, at Open and in Verify);
+//   - the page accounting Verify does is done here too (pageWalk), over a
+//     read-only mapping of our own with Go's bounds checks, never with
+//     Stats.
+//
+// The layout is bbolt's format version 2 (little-endian): a page header of
+// id (8 bytes), flags (2), count (2) and overflow (4); leaf elements of
+// flags, pos, ksize and vsize (4 bytes each), pos counted from the element;
+// branch elements of pos, ksize (4 each) and a page id (8); a bucket entry's
+// value is the bucket's root page id and sequence (8 each), followed, when
+// the root page id is 0, by its inline page.
+const (
+	boltBranchPage  = 0x01
+	boltLeafPage    = 0x02
+	boltBucketLeaf  = 0x01
+	boltElementSize = 16
+	boltBucketSize  = 16
+)
+
+// boltMeta is what the checks here need of a meta page.
+type boltMeta struct {
+	root      uint64
+	freelist  uint64
+	highWater uint64
+	txid      uint64
+}
+
+// boltFile is a read-only view of a bbolt file as of one meta page.
+type boltFile struct {
+	data     []byte
+	pageSize uint64
+	pages    uint64 // pages below the high-water mark that the file holds
+	meta     boltMeta
+}
+
+// openBoltFile maps the file read-only and selects the meta page bbolt
+// would open at or, when want is not zero, the one of transaction want. ok
+// is false when there is no such meta page (a later write has replaced it,
+// or both are damaged, which checkMetaPages reports).
+func openBoltFile(path string, want uint64) (f *boltFile, ok bool, err error) {
+	fd, err := os.Open(path)
+	if err != nil {
+		return nil, false, err
+	}
+	defer fd.Close()
+	st, err := fd.Stat()
+	if err != nil {
+		return nil, false, err
+	}
+	if st.Size() < 2*1024 {
+		return nil, false, nil
+	}
+	data, err := syscall.Mmap(int(fd.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return nil, false, fmt.Errorf("map %s: %w", path, err)
+	}
+	f = &boltFile{data: data}
+	f.pageSize = uint64(binary.LittleEndian.Uint32(data[boltPageHeader+8:]))
+	if f.pageSize < 1024 || f.pageSize > 1<<16 || f.pageSize&(f.pageSize-1) != 0 {
+		f.pageSize = uint64(os.Getpagesize())
+	}
+	m0, ok0 := f.readMeta(0)
+	m1, ok1 := f.readMeta(1)
+	switch {
+	case want != 0 && ok0 && m0.txid == want:
+		f.meta = m0
+	case want != 0 && ok1 && m1.txid == want:
+		f.meta = m1
+	case want != 0:
+		f.close()
+		return nil, false, nil
+	case ok0 && ok1 && m1.txid > m0.txid, !ok0 && ok1:
+		f.meta = m1
+	case ok0:
+		f.meta = m0
+	default:
+		f.close()
+		return nil, false, nil
+	}
+	f.pages = uint64(len(data)) / f.pageSize
+	if f.meta.highWater < f.pages {
+		f.pages = f.meta.highWater
+	}
+	return f, true, nil
+}
+
+func (f *boltFile) close() { syscall.Munmap(f.data) }
+
+func (f *boltFile) readMeta(i uint64) (boltMeta, bool) {
+	at := i * f.pageSize
+	if at+boltPageHeader+boltMetaSum+8 > uint64(len(f.data)) {
+		return boltMeta{}, false
+	}
+	m := f.data[at+boltPageHeader:]
+	h := fnv.New64a()
+	h.Write(m[:boltMetaSum])
+	if binary.LittleEndian.Uint32(m) != boltMagic || binary.LittleEndian.Uint32(m[4:]) != boltVersion ||
+		binary.LittleEndian.Uint64(m[boltMetaSum:]) != h.Sum64() {
+		return boltMeta{}, false
+	}
+	return boltMeta{
+		root:      binary.LittleEndian.Uint64(m[16:]),
+		freelist:  binary.LittleEndian.Uint64(m[32:]),
+		highWater: binary.LittleEndian.Uint64(m[40:]),
+		txid:      binary.LittleEndian.Uint64(m[48:]),
+	}, true
+}
+
+// page returns page id with its overflow, or a description of why it
+// cannot be read.
+func (f *boltFile) page(id uint64) ([]byte, string) {
+	if id < 2 || id >= f.pages {
+		return nil, fmt.Sprintf("a reference to page %d, beyond the file's %d pages", id, f.pages)
+	}
+	at := id * f.pageSize
+	head := f.data[at : at+boltPageHeader]
+	overflow := uint64(binary.LittleEndian.Uint32(head[12:]))
+	if binary.LittleEndian.Uint64(head) != id {
+		return nil, fmt.Sprintf("page %d names itself page %d", id, binary.LittleEndian.Uint64(head))
+	}
+	if id+overflow >= f.pages {
+		return nil, fmt.Sprintf("page %d overflows the file", id)
+	}
+	p := f.data[at : at+(overflow+1)*f.pageSize]
+	count := uint64(binary.LittleEndian.Uint16(p[10:]))
+	if boltPageHeader+count*boltElementSize > uint64(len(p)) {
+		return nil, fmt.Sprintf("page %d claims more entries than it holds", id)
+	}
+	return p, ""
+}
+
+// checkInlineBuckets checks the root bucket's pages and every inline bucket
+// in them, as of the meta page bbolt opens, or of transaction want when
+// that is not zero (nothing is checked if the file has moved on). It
+// returns a description of each damaged place.
+func checkInlineBuckets(path string, want uint64) ([]string, error) {
+	f, ok, err := openBoltFile(path, want)
+	if err != nil || !ok {
+		return nil, err
+	}
+	defer f.close()
+	w := pageWalk{f: f, seen: make([]uint64, f.pages/64+1), rootOnly: true}
+	w.tree(f.meta.root, true, 0)
+	return w.bad, nil
+}
+
+// pageWalk visits the pages of the root bucket and, unless rootOnly, of
+// every bucket under it.
+type pageWalk struct {
+	f         *boltFile
+	seen      []uint64 // a bit per page
+	rootOnly  bool
+	reachable int
+	bad       []string
+}
+
+// tree visits the pages under id. Only the root bucket holds buckets: a
+// bucket entry anywhere else is damage.
+func (w *pageWalk) tree(id uint64, root bool, depth int) {
+	if len(w.bad) > 0 {
+		return
+	}
+	if depth > 32 {
+		w.bad = append(w.bad, fmt.Sprintf("page %d is too deep in its tree", id))
+		return
+	}
+	p, bad := w.f.page(id)
+	if bad != "" {
+		w.bad = append(w.bad, bad)
+		return
+	}
+	if w.seen[id/64]&(1<<(id%64)) != 0 {
+		w.bad = append(w.bad, fmt.Sprintf("page %d is referred to twice", id))
+		return
+	}
+	w.seen[id/64] |= 1 << (id % 64)
+	w.reachable += len(p) / int(w.f.pageSize)
+	count := int(binary.LittleEndian.Uint16(p[10:]))
+	switch binary.LittleEndian.Uint16(p[8:]) {
+	case boltBranchPage:
+		for i := 0; i < count; i++ {
+			e := p[boltPageHeader+i*boltElementSize:]
+			w.tree(binary.LittleEndian.Uint64(e[8:]), root, depth+1)
+		}
+	case boltLeafPage:
+		if !root {
+			if where := leafEntries(p, fmt.Sprintf("page %d", id), nil); where != "" {
+				w.bad = append(w.bad, where)
+			}
+			return
+		}
+		if where := leafEntries(p, "the root bucket", func(child uint64) {
+			if !w.rootOnly {
+				w.tree(child, false, 0)
+			}
+		}); where != "" {
+			w.bad = append(w.bad, fmt.Sprintf("page %d: %s", id, where))
+		}
+	default:
+		w.bad = append(w.bad, fmt.Sprintf("page %d is of an unknown kind", id))
+	}
+}
+
+// leafEntries checks that every entry of the leaf page p lies within it and
+// that every inline bucket among them is sound in turn, calling paged with
+// the root page of every bucket that has pages of its own; a nil paged
+// means the page may hold no buckets. It returns where the damage is, or
+// "".
+func leafEntries(p []byte, what string, paged func(uint64)) string {
+	count := int(binary.LittleEndian.Uint16(p[10:]))
+	if boltPageHeader+count*boltElementSize > len(p) {
+		return what + " claims more entries than it holds"
+	}
+	for i := 0; i < count; i++ {
+		at := boltPageHeader + i*boltElementSize
+		e := p[at:]
+		flags := binary.LittleEndian.Uint32(e)
+		pos := uint64(binary.LittleEndian.Uint32(e[4:]))
+		ksize := uint64(binary.LittleEndian.Uint32(e[8:]))
+		vsize := uint64(binary.LittleEndian.Uint32(e[12:]))
+		start := uint64(at) + pos
+		if start+ksize+vsize > uint64(len(p)) {
+			return fmt.Sprintf("entry %d of %s lies outside its page", i, what)
+		}
+		if flags&boltBucketLeaf == 0 {
+			continue
+		}
+		name := fmt.Sprintf("bucket %q", p[start:start+ksize])
+		v := p[start+ksize : start+ksize+vsize]
+		if len(v) < boltBucketSize {
+			return name + " has a damaged header"
+		}
+		if paged == nil {
+			return fmt.Sprintf("%s holds a nested bucket, which a ledger never has", what)
+		}
+		if rootPage := binary.LittleEndian.Uint64(v); rootPage != 0 {
+			paged(rootPage)
+			continue
+		}
+		inline := v[boltBucketSize:]
+		switch {
+		case len(inline) < boltPageHeader:
+			return name + " has a damaged inline page"
+		case binary.LittleEndian.Uint16(inline[8:]) != boltLeafPage:
+			return name + "'s inline page is not a leaf"
+		}
+		// An inline bucket holds no buckets of its own.
+		if where := leafEntries(inline, name, nil); where != "" {
+			return where
+		}
+	}
+	return ""
+}
+
+// countPages walks every bucket's pages as of transaction txid and returns
+// how many are reachable, with the free list's own pages, or the damage
+// found. ok is false when the file has moved past txid.
+func countPages(path string, txid uint64) (reachable, freelist int, bad []string, ok bool, err error) {
+	f, ok, err := openBoltFile(path, txid)
+	if err != nil || !ok {
+		return 0, 0, nil, false, err
+	}
+	defer f.close()
+	w := pageWalk{f: f, seen: make([]uint64, f.pages/64+1)}
+	w.tree(f.meta.root, true, 0)
+	if len(w.bad) > 0 {
+		return 0, 0, w.bad, true, nil
+	}
+	if id := f.meta.freelist; id >= 2 && id < f.pages {
+		at := id * f.pageSize
+		freelist = 1 + int(binary.LittleEndian.Uint32(f.data[at+12:]))
+	}
+	return w.reachable, freelist, nil, true, nil
+}
