@@ -246,6 +246,9 @@ func Open(cfg Config) (*Appliance, error) {
 // readAux reads the appliance bucket of system.db before the ledger is
 // opened (the ledger needs the KEK checked first).
 func readAux(path string, fn func(b *bolt.Bucket)) error {
+	if err := ledger.CheckInlineBuckets(path); err != nil {
+		return err
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
 	if err != nil {
 		return fmt.Errorf("open %s: %w", filepath.Base(path), err)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"os"
+	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -146,6 +148,20 @@ func (f *boltFile) page(id uint64) ([]byte, string) {
 		return nil, fmt.Sprintf("page %d claims more entries than it holds", id)
 	}
 	return p, ""
+}
+
+// CheckInlineBuckets returns an error wrapping ErrDamaged if a bbolt file's
+// inline buckets cannot be read safely. Code that opens a ledger file with
+// bbolt directly calls it first; Open does so itself.
+func CheckInlineBuckets(path string) error {
+	bad, err := checkInlineBuckets(path, 0)
+	if err != nil {
+		return fmt.Errorf("check %s: %w", filepath.Base(path), err)
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%s: %w: %s", filepath.Base(path), ErrDamaged, strings.Join(bad, "; "))
+	}
+	return nil
 }
 
 // checkInlineBuckets checks the root bucket's pages and every inline bucket

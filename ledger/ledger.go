@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -188,12 +187,9 @@ func Open(path string, opts Options) (*Ledger, error) {
 		return nil, fmt.Errorf("ledger %s: open %s: %w", opts.Workspace, path, err)
 	}
 	// Inline buckets are checked before bbolt reads one (see inline.go).
-	if bad, err := checkInlineBuckets(path, 0); err != nil || len(bad) > 0 {
+	if err := CheckInlineBuckets(path); err != nil {
 		db.Close()
-		if err != nil {
-			return nil, fmt.Errorf("ledger %s: open: %w", opts.Workspace, err)
-		}
-		return nil, fmt.Errorf("ledger %s: %s: %w: %s", opts.Workspace, path, ErrDamaged, strings.Join(bad, "; "))
+		return nil, fmt.Errorf("ledger %s: %w", opts.Workspace, err)
 	}
 	// Grow the file 1 MiB at a time rather than the default 16 MiB, which a
 	// large mapping would otherwise select: most workspaces are small.
