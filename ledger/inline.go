@@ -219,12 +219,12 @@ func (w *pageWalk) tree(id uint64, root bool, depth int) {
 		}
 	case boltLeafPage:
 		if !root {
-			if where := leafEntries(p, fmt.Sprintf("page %d", id), nil); where != "" {
+			if where := leafEntries(p, func() string { return fmt.Sprintf("page %d", id) }, nil); where != "" {
 				w.bad = append(w.bad, where)
 			}
 			return
 		}
-		if where := leafEntries(p, "the root bucket", func(child uint64) {
+		if where := leafEntries(p, func() string { return "the root bucket" }, func(child uint64) {
 			if !w.rootOnly {
 				w.tree(child, false, 0)
 			}
@@ -239,12 +239,12 @@ func (w *pageWalk) tree(id uint64, root bool, depth int) {
 // leafEntries checks that every entry of the leaf page p lies within it and
 // that every inline bucket among them is sound in turn, calling paged with
 // the root page of every bucket that has pages of its own; a nil paged
-// means the page may hold no buckets. It returns where the damage is, or
-// "".
-func leafEntries(p []byte, what string, paged func(uint64)) string {
+// means the page may hold no buckets. It returns what is damaged, or "";
+// what names the page in the description.
+func leafEntries(p []byte, what func() string, paged func(uint64)) string {
 	count := int(binary.LittleEndian.Uint16(p[10:]))
 	if boltPageHeader+count*boltElementSize > len(p) {
-		return what + " claims more entries than it holds"
+		return what() + " claims more entries than it holds"
 	}
 	for i := 0; i < count; i++ {
 		at := boltPageHeader + i*boltElementSize
@@ -255,18 +255,18 @@ func leafEntries(p []byte, what string, paged func(uint64)) string {
 		vsize := uint64(binary.LittleEndian.Uint32(e[12:]))
 		start := uint64(at) + pos
 		if start+ksize+vsize > uint64(len(p)) {
-			return fmt.Sprintf("entry %d of %s lies outside its page", i, what)
+			return fmt.Sprintf("entry %d of %s lies outside its page", i, what())
 		}
 		if flags&boltBucketLeaf == 0 {
 			continue
 		}
-		name := fmt.Sprintf("bucket %q", p[start:start+ksize])
+		if paged == nil {
+			return what() + " holds a nested bucket, which a ledger never has"
+		}
+		name := func() string { return fmt.Sprintf("bucket %q", p[start:start+ksize]) }
 		v := p[start+ksize : start+ksize+vsize]
 		if len(v) < boltBucketSize {
-			return name + " has a damaged header"
-		}
-		if paged == nil {
-			return fmt.Sprintf("%s holds a nested bucket, which a ledger never has", what)
+			return name() + " has a damaged header"
 		}
 		if rootPage := binary.LittleEndian.Uint64(v); rootPage != 0 {
 			paged(rootPage)
@@ -275,9 +275,9 @@ func leafEntries(p []byte, what string, paged func(uint64)) string {
 		inline := v[boltBucketSize:]
 		switch {
 		case len(inline) < boltPageHeader:
-			return name + " has a damaged inline page"
+			return name() + " has a damaged inline page"
 		case binary.LittleEndian.Uint16(inline[8:]) != boltLeafPage:
-			return name + "'s inline page is not a leaf"
+			return name() + "'s inline page is not a leaf"
 		}
 		// An inline bucket holds no buckets of its own.
 		if where := leafEntries(inline, name, nil); where != "" {
