@@ -6,6 +6,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"math"
 	"os"
 	"regexp"
 	"strconv"
@@ -23,14 +24,18 @@ type limit struct {
 
 var limits = []limit{
 	{"BenchmarkAppend64", "events/s", true, 50000, "durable append, 64 writers (issue 2)"},
-	{"BenchmarkVerify", "%-of-sha256", true, 50, "full verify vs raw SHA-256 (issue 2)"},
+	{"BenchmarkVerify", "%-of-sha256", true, 50, "full verify vs raw SHA-256, over the file (issue 2)"},
+	{"BenchmarkVerify", "content-%-of-sha256", true, 50, "the same, over envelopes, PHI and tree hashes only"},
 	{"Benchmark1MVerifiedRead", "p50-µs", false, 50, "verified read at 1M events (issue 2)"},
 	{"Benchmark1MProve", "p50-µs", false, 100, "inclusion proof at 1M events (issue 2)"},
 	{"Benchmark1MCheck", "p50-µs", false, 20, "offline proof check (issue 2)"},
 	{"Benchmark1MAsOf", "p50-µs", false, 1000, "as-of read, 100 events (issue 2)"},
-	{"BenchmarkDetect200", "p99-ns", false, 200000, "redaction, 200-character turn (issue 5)"},
+	{"BenchmarkDetect200", "p99-ns/turn", false, 200000, "redaction, 200-character turn (issue 5)"},
 	{"BenchmarkTurnLatency", "p50-ms", false, 500, "turn latency at the caller (issue 6)"},
 	{"BenchmarkTurnLatency", "p95-ms", false, 900, "turn latency at the caller (issue 6)"},
+	{"BenchmarkConcurrentCalls", "calls", true, 200, "simultaneous calls with media (issue 4)"},
+	{"BenchmarkConcurrentCalls", "%lost-or-late-in", false, 1, "inbound packets lost or late (issue 4)"},
+	{"BenchmarkConcurrentCalls", "%late-out", false, 1, "outbound packets late (issue 4)"},
 }
 
 var line = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+(\d+)\s+(.*)$`)
@@ -62,7 +67,8 @@ func main() {
 			}
 			lim, ratio, note := "", "", ""
 			for _, l := range limits {
-				if l.bench == name && l.metric == unit {
+				// A limit on a benchmark holds for each of its sub-benchmarks.
+				if (l.bench == name || strings.HasPrefix(name, l.bench+"/")) && l.metric == unit {
 					op := "≤"
 					if l.atLeast {
 						op = "≥"
@@ -70,13 +76,16 @@ func main() {
 					lim = fmt.Sprintf("%s %g", op, l.value)
 					r := v / l.value
 					if !l.atLeast {
-						r = l.value / v
+						r = l.value / v // +Inf for a figure of 0
 					}
 					ok := "ok"
 					if r < 1 {
 						ok = "SHORT"
 					}
 					ratio = fmt.Sprintf("%.2fx", r)
+					if math.IsInf(r, 1) {
+						ratio = "∞"
+					}
 					note = ok + "  " + l.note
 				}
 			}
