@@ -265,6 +265,70 @@ func TestPharmacyChangeGoesToReview(t *testing.T) {
 	}
 }
 
+// TestMoveAnAppointment: a verified caller moves their appointment to a
+// free slot chosen on the keypad. The new booking and the cancellation are
+// facts from the call, each waiting for staff; the slot is held meanwhile
+// and nobody else is offered it.
+func TestMoveAnAppointment(t *testing.T) {
+	t.Parallel()
+	c := newClinic(t)
+	out, r := dial(t, c, "")
+	_, err := caller.Run(context.Background(), out.Media(), caller.Script{Steps: []caller.Step{
+		{AfterPrompts: 1, Delay: 300 * time.Millisecond, Say: testkit.Say(t, "alberto atencio")},
+		{AfterPrompts: 2, Keys: "06071993"},
+		{AfterPrompts: 3, Delay: 300 * time.Millisecond, Say: testkit.Say(t, "move my appointment")},
+		{AfterPrompts: 4, Delay: 300 * time.Millisecond, Say: testkit.Say(t, "yes")},
+		{AfterPrompts: 5, Keys: "2"},
+		{AfterPrompts: 6, Delay: 300 * time.Millisecond, Say: testkit.Say(t, "yes")},
+		{AfterPrompts: 7, Delay: 300 * time.Millisecond, Say: testkit.Say(t, "no")},
+		{AfterPrompts: 8, Hangup: true},
+	}, PromptGap: 700 * time.Millisecond, MaxDuration: 100 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEnded(t, c.l)
+	logTurns := func() {
+		for _, e := range events(t, c.l, "call.turn") {
+			t.Logf("turn %v %s %q", e.Recorded.Format("15:04:05.0"), e.Attrs["speaker"], e.PHI["text"])
+		}
+	}
+	booked := events(t, c.l, "appointment.booked")
+	if len(booked) != 1 || booked[0].Attrs["slot"] != "slot/s1" || booked[0].Attrs["replaces"] != "appointment/a1" ||
+		booked[0].Attrs["patient"] != "patient/p1" || booked[0].Source != ledger.SourceAgent {
+		logTurns()
+		t.Fatalf("booking: %+v", booked)
+	}
+	cancelled := events(t, c.l, "appointment.cancelled")
+	if len(cancelled) != 1 || cancelled[0].Entity != "appointment/a1" {
+		t.Fatalf("cancellation: %+v", cancelled)
+	}
+	if held := events(t, c.l, "slot.held"); len(held) != 1 || held[0].Entity != "slot/s1" || held[0].Attrs["held_by"] != booked[0].Entity {
+		t.Fatalf("slot held: %+v", held)
+	}
+	items, err := review.ListItems(c.l, review.Filter{})
+	if err != nil || len(items) != 2 {
+		t.Fatalf("review items: %v %+v", err, items)
+	}
+	for _, it := range items {
+		if d, err := review.MayWrite(c.l, it.Fact, "ehr"); err != nil || d.Allow {
+			t.Fatalf("the gate allowed %s before review: %v %+v", it.Fact, err, d)
+		}
+	}
+	// The held slot is no longer offered to anyone.
+	free, err := r.world.FreeSlots(time.Now(), 10, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range free {
+		if s.Entity == "slot/s1" {
+			t.Fatal("the held slot is still offered")
+		}
+	}
+	if len(free) != 3 {
+		t.Fatalf("free slots after the move: %+v", free)
+	}
+}
+
 // startStaff runs a SIP peer that answers transferred calls with a tone.
 func startStaff(t *testing.T) string {
 	t.Helper()

@@ -190,8 +190,10 @@ func (r *Receptionist) cancel(ctx context.Context, v identity.Verified, appt str
 		return nil, err
 	}
 	if a.Slot != "" {
-		r.l.Append(ctx, ledger.Event{Entity: a.Slot, Type: "slot.released", Source: ledger.SourceAgent, Confidence: 1,
-			Actor: "agent/receptionist", Attrs: map[string]string{"held_by": "", "released_by": appt}})
+		if _, err := r.l.Append(ctx, ledger.Event{Entity: a.Slot, Type: "slot.released", Source: ledger.SourceAgent, Confidence: 1,
+			Actor: "agent/receptionist", Attrs: map[string]string{"held_by": "", "released_by": appt}}); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := review.OpenItem(ctx, r.l, review.Opening{Trigger: fact.ID, Reason: "always", Target: fact.ID, TargetEntity: appt,
 		Fact: fact.ID, Field: "appointment", Subject: v.Patient(), Actor: "agent/receptionist"}); err != nil {
