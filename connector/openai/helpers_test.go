@@ -12,15 +12,13 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"frontdesk/crypto"
 	"frontdesk/gate/egress"
-	"frontdesk/ledger"
+	"frontdesk/internal/testkit"
 	"frontdesk/voice"
 	"frontdesk/voice/flite"
 	"frontdesk/voice/resample"
@@ -308,77 +306,13 @@ func (p *provider) speak(w http.ResponseWriter, ctx context.Context, body []byte
 	}
 }
 
-// ledgers opens real ledgers in a temporary directory.
-type ledgers struct {
-	t   testing.TB
-	dir string
-	kek *crypto.KEK
-	mu  sync.Mutex
-	m   map[string]*ledger.Ledger
-}
+// ledgers are the test's real ledgers (testkit.Ledgers), with the
+// recorder the gate asks for.
+type ledgers struct{ *testkit.Ledgers }
 
-func newLedgers(t testing.TB) *ledgers {
-	k, err := crypto.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kek, err := crypto.NewKEK(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ls := &ledgers{t: t, dir: t.TempDir(), kek: kek, m: map[string]*ledger.Ledger{}}
-	t.Cleanup(func() {
-		for _, l := range ls.m {
-			l.Close()
-		}
-	})
-	return ls
-}
+func newLedgers(t testing.TB) ledgers { return ledgers{testkit.NewLedgers(t)} }
 
-func (ls *ledgers) get(ws string) *ledger.Ledger {
-	ls.mu.Lock()
-	defer ls.mu.Unlock()
-	if ws == "" {
-		ws = "system"
-	}
-	if l, ok := ls.m[ws]; ok {
-		return l
-	}
-	l, err := ledger.Open(filepath.Join(ls.dir, ws+".db"), ledger.Options{Workspace: ws, KEK: ls.kek})
-	if err != nil {
-		ls.t.Fatal(err)
-	}
-	ls.m[ws] = l
-	return l
-}
-
-func (ls *ledgers) recorder(ws string) (egress.Recorder, error) { return ls.get(ws), nil }
-
-func (ls *ledgers) events(t testing.TB, ws, typ string) []*ledger.Event {
-	t.Helper()
-	evs, err := ls.get(ws).Find(ledger.Query{Type: typ}, ledger.ReadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return evs
-}
-
-func (ls *ledgers) envelopes(t testing.TB, ws string) []byte {
-	t.Helper()
-	l := ls.get(ws)
-	if err := l.Sync(); err != nil {
-		t.Fatal(err)
-	}
-	var all []byte
-	for seq := uint64(0); seq < l.Size(); seq++ {
-		env, err := l.Envelope(seq)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, env...)
-	}
-	return all
-}
+func (ls ledgers) recorder(ws string) (egress.Recorder, error) { return ls.Get(ws), nil }
 
 var signed = &egress.BAA{SignedBy: "Clinic Privacy Officer", SignedAt: time.Date(2024, 1, 15, 0, 0, 0, 0, time.UTC), Reference: "BAA-2024-001"}
 
@@ -386,7 +320,7 @@ var signed = &egress.BAA{SignedBy: "Clinic Privacy Officer", SignedAt: time.Date
 type setup struct {
 	gate *egress.Gate
 	prov *provider
-	ls   *ledgers
+	ls   ledgers
 }
 
 func newSetup(t testing.TB, prov *provider) *setup {

@@ -67,7 +67,7 @@ func TestChatRedactedIsReidentified(t *testing.T) {
 			t.Errorf("request lacks surrogates: %s", r.Body)
 		}
 	}
-	evs := s.ls.events(t, "clinic-a", "egress.sent")
+	evs := s.ls.Events(t, "clinic-a", "egress.sent")
 	if len(evs) != 2 {
 		t.Fatalf("%d egress events, want 2", len(evs))
 	}
@@ -81,7 +81,7 @@ func TestChatRedactedIsReidentified(t *testing.T) {
 	if resp.Egress.EventID != evs[1].ID {
 		t.Error("response does not name its egress event")
 	}
-	assertNoCanary(t, "ledger", s.ls.envelopes(t, "clinic-a"))
+	assertNoCanary(t, "ledger", s.ls.Envelopes(t, "clinic-a"))
 }
 
 func TestChatEachClass(t *testing.T) {
@@ -119,7 +119,7 @@ func TestChatEachClass(t *testing.T) {
 			if len(resp.Choices) != 1 {
 				t.Fatalf("choices %+v", resp.Choices)
 			}
-			assertNoCanary(t, "ledger", s.ls.envelopes(t, "clinic-a"))
+			assertNoCanary(t, "ledger", s.ls.Envelopes(t, "clinic-a"))
 		})
 	}
 }
@@ -165,7 +165,7 @@ func TestProviderDown(t *testing.T) {
 		t.Errorf("unclear error: %s", msg)
 	}
 	assertNoCanary(t, "error", []byte(err.Error()))
-	if evs := s.ls.events(t, "clinic-a", "egress.failed"); len(evs) != 1 || evs[0].Attrs["attempts"] != "3" {
+	if evs := s.ls.Events(t, "clinic-a", "egress.failed"); len(evs) != 1 || evs[0].Attrs["attempts"] != "3" {
 		t.Fatalf("events %+v", evs)
 	}
 }
@@ -248,7 +248,7 @@ func TestTranscriptionRefusedToNonBAA(t *testing.T) {
 	if n := len(s.prov.requests()); n != 0 {
 		t.Fatalf("provider got %d requests", n)
 	}
-	evs := s.ls.events(t, "clinic-a", "egress.refused")
+	evs := s.ls.Events(t, "clinic-a", "egress.refused")
 	if len(evs) != 1 || evs[0].Attrs["reason"] != "audio-not-baa" || evs[0].Attrs["purpose"] != "transcription" || evs[0].Entity != "call/2" {
 		t.Fatalf("events %+v", evs)
 	}
@@ -292,7 +292,7 @@ func TestTranscriptionBAA(t *testing.T) {
 			t.Error("grammar phrases not in the prompt")
 		}
 	}
-	evs := s.ls.events(t, "clinic-a", "egress.sent")
+	evs := s.ls.Events(t, "clinic-a", "egress.sent")
 	if len(evs) != 2 || evs[0].Attrs["payload"] != "form" || evs[0].Attrs["class"] != "baa" || evs[0].Attrs["sha256"] != sha256Hex(prov.requests()[0].Body) {
 		t.Fatalf("events %+v", evs)
 	}

@@ -142,8 +142,8 @@ func TestDestinationsAPI(t *testing.T) {
 	if _, err := g.Do(ctx, Request{Destination: "stt", Workspace: "clinic-a"}); !errors.Is(err, ErrUnknownDestination) {
 		t.Fatalf("deleted destination still usable: %v", err)
 	}
-	sets := ls.events(t, "", "egress.destination-set")
-	dels := ls.events(t, "", "egress.destination-deleted")
+	sets := ls.Events(t, "", "egress.destination-set")
+	dels := ls.Events(t, "", "egress.destination-deleted")
 	if len(sets) != 2 || len(dels) != 1 {
 		t.Fatalf("%d set and %d deleted events", len(sets), len(dels))
 	}

@@ -85,7 +85,7 @@ func TestRedactedDestinationNeverSeesCanaries(t *testing.T) {
 	if resp.Egress.SHA256 != sha256Hex(sent) || resp.Egress.Bytes != len(sent) {
 		t.Errorf("egress says sha256 %s, %d bytes; server got %s, %d", resp.Egress.SHA256, resp.Egress.Bytes, sha256Hex(sent), len(sent))
 	}
-	evs := f.ls.events(t, "clinic-a", "egress.sent")
+	evs := f.ls.Events(t, "clinic-a", "egress.sent")
 	if len(evs) != 1 {
 		t.Fatalf("%d egress.sent events, want 1", len(evs))
 	}
@@ -103,7 +103,7 @@ func TestRedactedDestinationNeverSeesCanaries(t *testing.T) {
 	if ev.Entity != "call/01J9ZC7Q6T2B3N4M5P6R7S8T9V" || ev.ID != resp.Egress.EventID {
 		t.Errorf("event entity %q id %q; response says %q", ev.Entity, ev.ID, resp.Egress.EventID)
 	}
-	assertNoCanary(t, "ledger", f.ls.envelopes(t, "clinic-a"))
+	assertNoCanary(t, "ledger", f.ls.Envelopes(t, "clinic-a"))
 }
 
 func TestBAADestinationGetsPayloadAsIs(t *testing.T) {
@@ -126,7 +126,7 @@ func TestBAADestinationGetsPayloadAsIs(t *testing.T) {
 			t.Errorf("baa body lacks %q", c)
 		}
 	}
-	ev := f.ls.events(t, "clinic-a", "egress.sent")[0]
+	ev := f.ls.Events(t, "clinic-a", "egress.sent")[0]
 	if ev.Attrs["class"] != "baa" || ev.Attrs["sha256"] != sha256Hex(exact) || ev.Attrs["operator"] != "none" {
 		t.Errorf("event attrs %v", ev.Attrs)
 	}
@@ -138,7 +138,7 @@ func TestBAADestinationGetsPayloadAsIs(t *testing.T) {
 	if resp.Egress.Counts.Total() != 0 {
 		t.Errorf("counts %v", resp.Egress.Counts)
 	}
-	assertNoCanary(t, "ledger", f.ls.envelopes(t, "clinic-a"))
+	assertNoCanary(t, "ledger", f.ls.Envelopes(t, "clinic-a"))
 }
 
 func TestPseudonymsAreReidentifiedInReply(t *testing.T) {
@@ -162,7 +162,7 @@ func TestPseudonymsAreReidentifiedInReply(t *testing.T) {
 	if got := ps.Reidentify(string(resp.Body)); got != canaryTurn {
 		t.Errorf("reidentified reply %q, want %q", got, canaryTurn)
 	}
-	if ev := f.ls.events(t, "clinic-a", "egress.sent")[0]; ev.Attrs["operator"] != "pseudonym" || ev.Attrs["payload"] != "text" {
+	if ev := f.ls.Events(t, "clinic-a", "egress.sent")[0]; ev.Attrs["operator"] != "pseudonym" || ev.Attrs["payload"] != "text" {
 		t.Errorf("attrs %v", ev.Attrs)
 	}
 }
@@ -227,11 +227,11 @@ func TestIDsOnlyKeepsIdentifiersOnly(t *testing.T) {
 	if resp.Egress.Counts[Withheld] < 10 {
 		t.Errorf("withheld count %d", resp.Egress.Counts[Withheld])
 	}
-	ev := f.ls.events(t, "clinic-a", "egress.sent")[0]
+	ev := f.ls.Events(t, "clinic-a", "egress.sent")[0]
 	if ev.Attrs["class"] != "ids-only" || ev.Attrs["redacted.WITHHELD"] != fmt.Sprint(resp.Egress.Counts[Withheld]) {
 		t.Errorf("attrs %v", ev.Attrs)
 	}
-	assertNoCanary(t, "ledger", f.ls.envelopes(t, "clinic-a"))
+	assertNoCanary(t, "ledger", f.ls.Envelopes(t, "clinic-a"))
 }
 
 func TestAudioGoesOnlyToBAA(t *testing.T) {
@@ -257,7 +257,7 @@ func TestAudioGoesOnlyToBAA(t *testing.T) {
 	if n := len(f.srv.requests()); n != 0 {
 		t.Fatalf("server got %d requests for refused audio", n)
 	}
-	refused := f.ls.events(t, "clinic-a", "egress.refused")
+	refused := f.ls.Events(t, "clinic-a", "egress.refused")
 	if len(refused) != 6 {
 		t.Fatalf("%d egress.refused events, want 6", len(refused))
 	}
@@ -293,11 +293,11 @@ func TestUnknownDestinationRefused(t *testing.T) {
 	if n := len(f.srv.requests()); n != 0 {
 		t.Fatalf("server got %d requests", n)
 	}
-	evs := f.ls.events(t, "clinic-a", "egress.refused")
+	evs := f.ls.Events(t, "clinic-a", "egress.refused")
 	if len(evs) != 2 || evs[0].Attrs["reason"] != "unknown-destination" || evs[0].Attrs["destination"] != "pastebin" || evs[1].Attrs["destination"] != "invalid" {
 		t.Fatalf("refusal events %+v", evs)
 	}
-	assertNoCanary(t, "ledger", f.ls.envelopes(t, "clinic-a"))
+	assertNoCanary(t, "ledger", f.ls.Envelopes(t, "clinic-a"))
 }
 
 func TestRetriesOn503ThenSucceeds(t *testing.T) {
@@ -325,7 +325,7 @@ func TestRetriesOn503ThenSucceeds(t *testing.T) {
 	if w := f.sleeps.waits(); len(w) != 2 || w[0] <= 0 || w[1] <= 0 {
 		t.Errorf("waits %v, want two backoffs", w)
 	}
-	if ev := f.ls.events(t, "clinic-a", "egress.sent")[0]; ev.Attrs["attempts"] != "3" || ev.Attrs["status"] != "200" {
+	if ev := f.ls.Events(t, "clinic-a", "egress.sent")[0]; ev.Attrs["attempts"] != "3" || ev.Attrs["status"] != "200" {
 		t.Errorf("attrs %v", ev.Attrs)
 	}
 }
@@ -346,7 +346,7 @@ func TestRetriesStopAndReportUnavailable(t *testing.T) {
 	if n := len(f.srv.requests()); n != 4 {
 		t.Fatalf("%d requests, want 4 (MaxAttempts)", n)
 	}
-	evs := f.ls.events(t, "clinic-a", "egress.failed")
+	evs := f.ls.Events(t, "clinic-a", "egress.failed")
 	if len(evs) != 1 || evs[0].Attrs["attempts"] != "4" || evs[0].Attrs["status"] != "503" || evs[0].Attrs["reason"] != "unavailable" {
 		t.Fatalf("failed events %+v", evs)
 	}
@@ -416,7 +416,7 @@ func TestDestinationDown(t *testing.T) {
 	if strings.Contains(msg, "Maria") || strings.Contains(msg, "patients") {
 		t.Errorf("error quotes the URL: %s", msg)
 	}
-	evs := ls.events(t, "clinic-a", "egress.failed")
+	evs := ls.Events(t, "clinic-a", "egress.failed")
 	if len(evs) != 1 || evs[0].Attrs["status"] != "0" || evs[0].Attrs["attempts"] != "3" {
 		t.Fatalf("events %+v", evs)
 	}
@@ -448,7 +448,7 @@ func TestResponseSizeLimit(t *testing.T) {
 	if !errors.Is(err, ErrResponseTooLarge) {
 		t.Fatalf("err = %v", err)
 	}
-	if evs := f.ls.events(t, "clinic-a", "egress.failed"); len(evs) != 1 || evs[0].Attrs["reason"] != "response-too-large" {
+	if evs := f.ls.Events(t, "clinic-a", "egress.failed"); len(evs) != 1 || evs[0].Attrs["reason"] != "response-too-large" {
 		t.Fatalf("events %+v", evs)
 	}
 }
@@ -494,7 +494,7 @@ func TestPathQueryAndHeadersOfNonBAA(t *testing.T) {
 	if n := len(f.srv.requests()); n != 0 {
 		t.Fatalf("server got %d requests", n)
 	}
-	evs := f.ls.events(t, "clinic-a", "egress.refused")
+	evs := f.ls.Events(t, "clinic-a", "egress.refused")
 	for i, c := range cases {
 		if evs[i].Attrs["reason"] != c.reason {
 			t.Errorf("%s: reason %q, want %q", c.name, evs[i].Attrs["reason"], c.reason)
@@ -535,7 +535,7 @@ func TestSecretsAreResolvedAndNeverEchoed(t *testing.T) {
 	if strings.Contains(string(cfg), key) {
 		t.Error("configuration holds the secret value")
 	}
-	if strings.Contains(string(ls.envelopes(t, "clinic-a")), key) {
+	if strings.Contains(string(ls.Envelopes(t, "clinic-a")), key) {
 		t.Error("ledger holds the secret value")
 	}
 	// A missing secret refuses the request without sending it.
@@ -599,7 +599,7 @@ func TestWorkspaceRestriction(t *testing.T) {
 	if _, err := f.gate.Do(context.Background(), Request{Destination: "llm-baa", Workspace: "clinic-a", Method: "GET", Path: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	if evs := f.ls.events(t, "clinic-b", "egress.refused"); len(evs) != 1 || evs[0].Attrs["reason"] != "workspace-not-allowed" {
+	if evs := f.ls.Events(t, "clinic-b", "egress.refused"); len(evs) != 1 || evs[0].Attrs["reason"] != "workspace-not-allowed" {
 		t.Fatalf("events %+v", evs)
 	}
 }
@@ -614,7 +614,7 @@ func TestCancelledRequestIsStillRecorded(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
-	evs := f.ls.events(t, "clinic-a", "egress.failed")
+	evs := f.ls.Events(t, "clinic-a", "egress.failed")
 	if len(evs) != 1 || evs[0].Attrs["reason"] != "cancelled" || evs[0].Attrs["sha256"] != sha256Hex([]byte("hello")) {
 		t.Fatalf("events %+v", evs)
 	}
@@ -649,7 +649,7 @@ func TestCancelledBeforeSendingIsRefused(t *testing.T) {
 	if len(f.srv.requests()) != 0 {
 		t.Fatal("a cancelled request was sent")
 	}
-	if evs := f.ls.events(t, "clinic-a", "egress.refused"); len(evs) != 1 || evs[0].Attrs["reason"] != "cancelled" {
+	if evs := f.ls.Events(t, "clinic-a", "egress.refused"); len(evs) != 1 || evs[0].Attrs["reason"] != "cancelled" {
 		t.Fatalf("events %+v", evs)
 	}
 }

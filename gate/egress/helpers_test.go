@@ -8,14 +8,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"frontdesk/crypto"
-	"frontdesk/ledger"
+	"frontdesk/internal/testkit"
 )
 
 // Canary PHI planted in payloads. The values are synthetic: 555 numbers,
@@ -96,81 +94,13 @@ func (s *server) allBytes() []byte {
 	return b
 }
 
-// ledgers holds real ledgers in a temporary directory: one per workspace,
-// opened on first use, and the system ledger for "".
-type ledgers struct {
-	t   testing.TB
-	dir string
-	kek *crypto.KEK
-	mu  sync.Mutex
-	m   map[string]*ledger.Ledger
-}
+// ledgers are the test's real ledgers (testkit.Ledgers), with the
+// recorder the gate asks for.
+type ledgers struct{ *testkit.Ledgers }
 
-func newLedgers(t testing.TB) *ledgers {
-	k, err := crypto.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kek, err := crypto.NewKEK(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ls := &ledgers{t: t, dir: t.TempDir(), kek: kek, m: map[string]*ledger.Ledger{}}
-	t.Cleanup(func() {
-		for _, l := range ls.m {
-			l.Close()
-		}
-	})
-	return ls
-}
+func newLedgers(t testing.TB) ledgers { return ledgers{testkit.NewLedgers(t)} }
 
-func (ls *ledgers) get(ws string) *ledger.Ledger {
-	ls.mu.Lock()
-	defer ls.mu.Unlock()
-	if ws == "" {
-		ws = "system"
-	}
-	if l, ok := ls.m[ws]; ok {
-		return l
-	}
-	l, err := ledger.Open(filepath.Join(ls.dir, ws+".db"), ledger.Options{Workspace: ws, KEK: ls.kek})
-	if err != nil {
-		ls.t.Fatal(err)
-	}
-	ls.m[ws] = l
-	return l
-}
-
-func (ls *ledgers) recorder(ws string) (Recorder, error) { return ls.get(ws), nil }
-
-// events returns the events of type typ in workspace ws.
-func (ls *ledgers) events(t testing.TB, ws, typ string) []*ledger.Event {
-	t.Helper()
-	evs, err := ls.get(ws).Find(ledger.Query{Type: typ}, ledger.ReadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return evs
-}
-
-// envelopes returns every envelope of workspace ws, the exact bytes the
-// ledger hashes.
-func (ls *ledgers) envelopes(t testing.TB, ws string) []byte {
-	t.Helper()
-	l := ls.get(ws)
-	if err := l.Sync(); err != nil {
-		t.Fatal(err)
-	}
-	var all []byte
-	for seq := uint64(0); seq < l.Size(); seq++ {
-		env, err := l.Envelope(seq)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, env...)
-	}
-	return all
-}
+func (ls ledgers) recorder(ws string) (Recorder, error) { return ls.Get(ws), nil }
 
 // secrets is an in-memory SecretSource.
 type secrets map[string]string
@@ -209,7 +139,7 @@ var signed = &BAA{SignedBy: "Clinic Privacy Officer", SignedAt: time.Date(2024, 
 type fixture struct {
 	gate   *Gate
 	srv    *server
-	ls     *ledgers
+	ls     ledgers
 	sleeps *sleeps
 }
 

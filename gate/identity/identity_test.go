@@ -3,31 +3,15 @@ package identity
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"frontdesk/crypto"
+	"frontdesk/internal/testkit"
 	"frontdesk/ledger"
 )
 
-func openLedger(t testing.TB) *ledger.Ledger {
-	t.Helper()
-	k, err := crypto.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kek, err := crypto.NewKEK(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := ledger.Open(filepath.Join(t.TempDir(), "ledger.db"), ledger.Options{Workspace: "clinic", KEK: kek, SegmentSize: 1 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return l
-}
+// openLedger opens a fresh workspace ledger in a temporary directory.
+func openLedger(t testing.TB) *ledger.Ledger { return testkit.Ledger(t, "clinic") }
 
 func mustAppend(t testing.TB, l *ledger.Ledger, e ledger.Event) *ledger.Event {
 	t.Helper()

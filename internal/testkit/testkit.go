@@ -30,11 +30,15 @@ func Ledger(t testing.TB, ws string) *ledger.Ledger {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := ledger.Open(filepath.Join(t.TempDir(), ws+".db"), ledger.Options{Workspace: ws, KEK: kek, Signing: sk})
+	l, err := ledger.Open(filepath.Join(t.TempDir(), ws+".db"), ledger.Options{Workspace: ws, KEK: kek, Signing: sk, SegmentSize: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { l.Close() })
+	t.Cleanup(func() {
+		if err := l.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	return l
 }
 
