@@ -31,11 +31,12 @@ import (
 // value is the bucket's root page id and sequence (8 each), followed, when
 // the root page id is 0, by its inline page.
 const (
-	boltBranchPage  = 0x01
-	boltLeafPage    = 0x02
-	boltBucketLeaf  = 0x01
-	boltElementSize = 16
-	boltBucketSize  = 16
+	boltBranchPage   = 0x01
+	boltLeafPage     = 0x02
+	boltFreelistPage = 0x10
+	boltBucketLeaf   = 0x01
+	boltElementSize  = 16
+	boltBucketSize   = 16
 )
 
 // boltMeta is what the checks here need of a meta page.
@@ -127,9 +128,9 @@ func (f *boltFile) readMeta(i uint64) (boltMeta, bool) {
 	}, true
 }
 
-// page returns page id with its overflow, or a description of why it
+// span returns page id with its overflow, or a description of why it
 // cannot be read.
-func (f *boltFile) page(id uint64) ([]byte, string) {
+func (f *boltFile) span(id uint64) ([]byte, string) {
 	if id < 2 || id >= f.pages {
 		return nil, fmt.Sprintf("a reference to page %d, beyond the file's %d pages", id, f.pages)
 	}
@@ -142,7 +143,16 @@ func (f *boltFile) page(id uint64) ([]byte, string) {
 	if id+overflow >= f.pages {
 		return nil, fmt.Sprintf("page %d overflows the file", id)
 	}
-	p := f.data[at : at+(overflow+1)*f.pageSize]
+	return f.data[at : at+(overflow+1)*f.pageSize], ""
+}
+
+// page returns tree page id with its overflow, or a description of why it
+// cannot be read.
+func (f *boltFile) page(id uint64) ([]byte, string) {
+	p, bad := f.span(id)
+	if bad != "" {
+		return nil, bad
+	}
 	count := uint64(binary.LittleEndian.Uint16(p[10:]))
 	if boltPageHeader+count*boltElementSize > uint64(len(p)) {
 		return nil, fmt.Sprintf("page %d claims more entries than it holds", id)
@@ -187,6 +197,24 @@ type pageWalk struct {
 	rootOnly  bool
 	reachable int
 	bad       []string
+	// visitor, when set, gives the function to call with each entry of
+	// the named bucket, or nil.
+	visitor func(name []byte) func(k, v []byte)
+	// visit is the current bucket's visitor.
+	visit func(k, v []byte)
+}
+
+// mark records page id (and its overflow) as seen, reporting a page seen
+// twice.
+func (w *pageWalk) mark(id, overflow uint64, what string) bool {
+	for p := id; p <= id+overflow; p++ {
+		if w.seen[p/64]&(1<<(p%64)) != 0 {
+			w.bad = append(w.bad, fmt.Sprintf("page %d is %s and also in use", p, what))
+			return false
+		}
+		w.seen[p/64] |= 1 << (p % 64)
+	}
+	return true
 }
 
 // tree visits the pages under id. Only the root bucket holds buckets: a
@@ -208,7 +236,9 @@ func (w *pageWalk) tree(id uint64, root bool, depth int) {
 		w.bad = append(w.bad, fmt.Sprintf("page %d is referred to twice", id))
 		return
 	}
-	w.seen[id/64] |= 1 << (id % 64)
+	if !w.mark(id, uint64(len(p))/w.f.pageSize-1, "a tree page") {
+		return
+	}
 	w.reachable += len(p) / int(w.f.pageSize)
 	count := int(binary.LittleEndian.Uint16(p[10:]))
 	switch binary.LittleEndian.Uint16(p[8:]) {
@@ -219,16 +249,23 @@ func (w *pageWalk) tree(id uint64, root bool, depth int) {
 		}
 	case boltLeafPage:
 		if !root {
-			if where := leafEntries(p, func() string { return fmt.Sprintf("page %d", id) }, nil); where != "" {
+			if where := leafEntries(p, func() string { return fmt.Sprintf("page %d", id) }, nil, w.visit); where != "" {
 				w.bad = append(w.bad, where)
 			}
 			return
 		}
-		if where := leafEntries(p, func() string { return "the root bucket" }, func(child uint64) {
-			if !w.rootOnly {
-				w.tree(child, false, 0)
+		if where := leafEntries(p, func() string { return "the root bucket" }, func(name []byte, child uint64) func(k, v []byte) {
+			var visit func(k, v []byte)
+			if w.visitor != nil {
+				visit = w.visitor(name)
 			}
-		}); where != "" {
+			if child != 0 && !w.rootOnly {
+				w.visit = visit
+				w.tree(child, false, 0)
+				w.visit = nil
+			}
+			return visit
+		}, nil); where != "" {
 			w.bad = append(w.bad, fmt.Sprintf("page %d: %s", id, where))
 		}
 	default:
@@ -237,18 +274,20 @@ func (w *pageWalk) tree(id uint64, root bool, depth int) {
 }
 
 // leafEntries checks that every entry of the leaf page p lies within it and
-// that every inline bucket among them is sound in turn, calling paged with
-// the root page of every bucket that has pages of its own; a nil paged
-// means the page may hold no buckets. It returns what is damaged, or "";
-// what names the page in the description.
-func leafEntries(p []byte, what func() string, paged func(uint64)) string {
+// that every inline bucket among them is sound in turn. It calls bucket
+// with the name and root page (0 when inline) of every bucket entry, which
+// returns the function to call with the entries of an inline bucket; a nil
+// bucket means the page may hold no buckets. It calls entry, unless nil,
+// with every other entry. It returns what is damaged, or ""; what names
+// the page in the description.
+func leafEntries(p []byte, what func() string, bucket func(name []byte, root uint64) func(k, v []byte), entry func(k, v []byte)) string {
 	count := int(binary.LittleEndian.Uint16(p[10:]))
 	if boltPageHeader+count*boltElementSize > len(p) {
 		return what() + " claims more entries than it holds"
 	}
 	for i := 0; i < count; i++ {
 		at := boltPageHeader + i*boltElementSize
-		e := p[at:]
+		e := p[at : at+boltElementSize]
 		flags := binary.LittleEndian.Uint32(e)
 		pos := uint64(binary.LittleEndian.Uint32(e[4:]))
 		ksize := uint64(binary.LittleEndian.Uint32(e[8:]))
@@ -258,9 +297,12 @@ func leafEntries(p []byte, what func() string, paged func(uint64)) string {
 			return fmt.Sprintf("entry %d of %s lies outside its page", i, what())
 		}
 		if flags&boltBucketLeaf == 0 {
+			if entry != nil {
+				entry(p[start:start+ksize], p[start+ksize:start+ksize+vsize])
+			}
 			continue
 		}
-		if paged == nil {
+		if bucket == nil {
 			return what() + " holds a nested bucket, which a ledger never has"
 		}
 		name := func() string { return fmt.Sprintf("bucket %q", p[start:start+ksize]) }
@@ -268,8 +310,9 @@ func leafEntries(p []byte, what func() string, paged func(uint64)) string {
 		if len(v) < boltBucketSize {
 			return name() + " has a damaged header"
 		}
-		if rootPage := binary.LittleEndian.Uint64(v); rootPage != 0 {
-			paged(rootPage)
+		rootPage := binary.LittleEndian.Uint64(v)
+		visit := bucket(p[start:start+ksize], rootPage)
+		if rootPage != 0 {
 			continue
 		}
 		inline := v[boltBucketSize:]
@@ -280,30 +323,86 @@ func leafEntries(p []byte, what func() string, paged func(uint64)) string {
 			return name() + "'s inline page is not a leaf"
 		}
 		// An inline bucket holds no buckets of its own.
-		if where := leafEntries(inline, name, nil); where != "" {
+		if where := leafEntries(inline, name, nil, visit); where != "" {
 			return where
 		}
 	}
 	return ""
 }
 
-// countPages walks every bucket's pages as of transaction txid and returns
-// how many are reachable, with the free list's own pages, or the damage
-// found. ok is false when the file has moved past txid.
-func countPages(path string, txid uint64) (reachable, freelist int, bad []string, ok bool, err error) {
+// pageAccount is what countPages finds.
+type pageAccount struct {
+	// Reachable is how many pages the buckets use; Free how many the free
+	// list names and Freelist how many it occupies itself.
+	Reachable, Free, Freelist int
+	// Bad describes damage; when it is not empty the counts are partial.
+	Bad []string
+}
+
+// countPages walks every bucket's pages as of transaction txid, calling
+// visitor's functions with the entries of the buckets it chooses, and
+// accounts for the free list. ok is false when the file has moved past
+// txid, keeps no free list, or is damaged (a.Bad says how).
+func countPages(path string, txid uint64, visitor func(name []byte) func(k, v []byte)) (a pageAccount, ok bool, err error) {
 	f, ok, err := openBoltFile(path, txid)
 	if err != nil || !ok {
-		return 0, 0, nil, false, err
+		return a, false, err
 	}
 	defer f.close()
-	w := pageWalk{f: f, seen: make([]uint64, f.pages/64+1)}
+	w := pageWalk{f: f, seen: make([]uint64, f.pages/64+1), visitor: visitor}
 	w.tree(f.meta.root, true, 0)
-	if len(w.bad) > 0 {
-		return 0, 0, w.bad, true, nil
+	a.Reachable = w.reachable
+	if len(w.bad) == 0 {
+		a.Free, a.Freelist, ok = w.freelist()
 	}
-	if id := f.meta.freelist; id >= 2 && id < f.pages {
-		at := id * f.pageSize
-		freelist = 1 + int(binary.LittleEndian.Uint32(f.data[at+12:]))
+	a.Bad = w.bad
+	return a, ok && len(w.bad) == 0, nil
+}
+
+// freelist reads the free list's page as of the walk's meta page, marking
+// every page it names. ok is false when the file keeps no free list.
+func (w *pageWalk) freelist() (free, pages int, ok bool) {
+	f := w.f
+	id := f.meta.freelist
+	if id == 1<<64-1 {
+		return 0, 0, false // bbolt's NoFreelistSync
 	}
-	return w.reachable, freelist, nil, true, nil
+	p, bad := f.span(id)
+	if bad != "" {
+		w.bad = append(w.bad, "the free list: "+bad)
+		return 0, 0, true
+	}
+	if binary.LittleEndian.Uint16(p[8:]) != boltFreelistPage {
+		w.bad = append(w.bad, fmt.Sprintf("the free list's page %d is not a free-list page", id))
+		return 0, 0, true
+	}
+	overflow := uint64(len(p))/f.pageSize - 1
+	if !w.mark(id, overflow, "the free list's own") {
+		return 0, 0, true
+	}
+	ids := p[boltPageHeader:]
+	n := uint64(binary.LittleEndian.Uint16(p[10:]))
+	if n == 0xFFFF {
+		// A long list keeps its length in its first element.
+		if len(ids) < 8 {
+			w.bad = append(w.bad, "the free list is damaged")
+			return 0, 0, true
+		}
+		n, ids = binary.LittleEndian.Uint64(ids), ids[8:]
+	}
+	if n > uint64(len(ids))/8 {
+		w.bad = append(w.bad, "the free list claims more pages than it holds")
+		return 0, 0, true
+	}
+	for i := uint64(0); i < n; i++ {
+		pg := binary.LittleEndian.Uint64(ids[8*i:])
+		if pg < 2 || pg >= f.pages {
+			w.bad = append(w.bad, fmt.Sprintf("the free list names page %d, beyond the file's %d pages", pg, f.pages))
+			return 0, 0, true
+		}
+		if !w.mark(pg, 0, "free") {
+			return 0, 0, true
+		}
+	}
+	return int(n), int(overflow + 1), true
 }

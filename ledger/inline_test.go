@@ -110,16 +110,19 @@ func TestPageWalkAgreesWithBbolt(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := l.db.View(func(tx *bolt.Tx) error {
-		reachable, freelist, bad, ok, err := countPages(l.path, uint64(tx.ID()))
-		if err != nil || !ok || len(bad) > 0 {
-			t.Fatalf("countPages: %v %v %v", ok, err, bad)
+		acct, ok, err := countPages(l.path, uint64(tx.ID()), nil)
+		if err != nil || !ok || len(acct.Bad) > 0 {
+			t.Fatalf("countPages: %v %v %v", ok, err, acct.Bad)
 		}
 		rs := tx.Cursor().Bucket().Stats()
-		if want := rs.BranchPageN + rs.BranchOverflowN + rs.LeafPageN + rs.LeafOverflowN; reachable != want {
-			t.Errorf("reachable pages: %d, bbolt counts %d", reachable, want)
+		if want := rs.BranchPageN + rs.BranchOverflowN + rs.LeafPageN + rs.LeafOverflowN; acct.Reachable != want {
+			t.Errorf("reachable pages: %d, bbolt counts %d", acct.Reachable, want)
 		}
 		st := l.db.Stats()
-		if got, hwm := 2+freelist+reachable+st.FreePageN+st.PendingPageN, int(tx.Size())/l.db.Info().PageSize; got != hwm {
+		if acct.Free != st.FreePageN+st.PendingPageN {
+			t.Errorf("free pages: %d, bbolt counts %d", acct.Free, st.FreePageN+st.PendingPageN)
+		}
+		if got, hwm := 2+acct.Freelist+acct.Reachable+acct.Free, int(tx.Size())/l.db.Info().PageSize; got != hwm {
 			t.Errorf("pages accounted for: %d of %d", got, hwm)
 		}
 		return nil

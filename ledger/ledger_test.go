@@ -306,3 +306,44 @@ func TestSealAux(t *testing.T) {
 		t.Fatalf("purpose not bound: %v", err)
 	}
 }
+
+// TestVerifyWhileAppending checks that a ledger in use verifies: events
+// and checkpoints committed while Verify runs are not mistaken for damage.
+func TestVerifyWhileAppending(t *testing.T) {
+	kek, sk := testKeys(t)
+	l := openTest(t, t.TempDir(), kek, sk)
+	defer l.Close()
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		for i := 0; ; i++ {
+			if ctx.Err() != nil {
+				done <- nil
+				return
+			}
+			if _, err := l.Append(ctx, patientEvent(i)); err != nil && ctx.Err() == nil {
+				done <- err
+				return
+			}
+			if i%50 == 49 {
+				if _, err := l.Checkpoint(); err != nil {
+					done <- err
+					return
+				}
+			}
+		}
+	}()
+	for i := 0; i < 40; i++ {
+		rep, err := l.Verify(VerifyOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.OK {
+			t.Fatalf("verify %d of a ledger in use at %d events: %v", i, rep.Events, rep.Problems)
+		}
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -3,11 +3,13 @@ package ledger
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"math/bits"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"sync"
 
@@ -201,9 +203,22 @@ func (v *verifier) run() (err error) {
 	for _, d := range damaged {
 		v.rep.add(Problem{Kind: "structure", Detail: d})
 	}
+	// Every read transaction is begun here, before any is used, and all of
+	// one snapshot: the walk's workers, the structure check and this
+	// reading of the log's size must agree on what the ledger holds while
+	// appends go on.
+	txs, err := v.beginSnapshot(v.o.Workers + 3)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, t := range txs {
+			t.Rollback()
+		}
+	}()
 	unreadable := false
 	err = v.guard(func() error {
-		return l.db.View(func(tx *bolt.Tx) error {
+		return func(tx *bolt.Tx) error {
 			// No bucket is read before its inline page is known to be sound.
 			bad, err := checkInlineBuckets(l.path, uint64(tx.ID()))
 			if err != nil {
@@ -266,7 +281,7 @@ func (v *verifier) run() (err error) {
 				v.want[s] = true
 				return nil
 			})
-		})
+		}(txs[0])
 	})
 	if err != nil {
 		return err
@@ -287,7 +302,7 @@ func (v *verifier) run() (err error) {
 		v.want[cp.Size] = true
 	}
 
-	if err := v.walk(n); err != nil {
+	if err := v.walk(n, txs); err != nil {
 		return err
 	}
 	v.rep.Root = v.roots[n]
@@ -327,12 +342,44 @@ func (v *verifier) checkCheckpoint(cp *Checkpoint, key, n uint64, what string) {
 	}
 }
 
+// beginSnapshot begins n read transactions of the same commit. Beginning
+// them all before any is used matters: a goroutine beginning one while
+// another holds one and waits on it could deadlock against a writer that
+// needs to remap the file.
+func (v *verifier) beginSnapshot(n int) ([]*bolt.Tx, error) {
+	txs := make([]*bolt.Tx, 0, n)
+	for attempt := 0; ; attempt++ {
+		for len(txs) < n {
+			tx, err := v.l.db.Begin(false)
+			if err != nil {
+				for _, t := range txs {
+					t.Rollback()
+				}
+				return nil, err
+			}
+			txs = append(txs, tx)
+		}
+		if txs[0].ID() == txs[n-1].ID() {
+			return txs, nil
+		}
+		// A commit landed in between: start again.
+		for _, t := range txs {
+			t.Rollback()
+		}
+		txs = txs[:0]
+		if attempt == 1000 {
+			return nil, errors.New("the ledger commits too often to take a consistent snapshot; try again")
+		}
+	}
+}
+
 // checkStructure walks every bucket checking that keys are in strict
 // order, and accounts for every page of the file: reachable from a bucket,
 // free, or a meta or free-list page. bbolt's own tx.Check does more but
 // runs in a goroutine of its own, where a damaged page that points outside
-// the file faults fatally instead of becoming a report.
-func (v *verifier) checkStructure(tx *bolt.Tx) (problems []Problem) {
+// the file faults fatally instead of becoming a report. On the way it
+// digests the index buckets; indexed is false when it could not.
+func (v *verifier) checkStructure(tx *bolt.Tx) (problems []Problem, idx [4]indexDigest, indexed bool) {
 	known := map[string]bool{}
 	for _, n := range append(append([][]byte{}, primaryBuckets...), indexBuckets...) {
 		known[string(n)] = true
@@ -367,33 +414,47 @@ func (v *verifier) checkStructure(tx *bolt.Tx) (problems []Problem) {
 		}
 	}
 	// Every page is either reachable from the root bucket, free, the free
-	// list's own or a meta page. The check holds only if no write committed
-	// meanwhile: the free-list statistics are the database's, not the
-	// transaction's.
-	reachable, freelistPages, bad, ok, err := countPages(v.l.path, uint64(tx.ID()))
-	for _, d := range bad {
+	// list's own or a meta page, as of this transaction. The same walk
+	// digests the index buckets.
+	names := [4][]byte{bIdxID, bIdxEntity, bIdxType, bIdxSubject}
+	var disordered [4]bool
+	var scratch []byte
+	visitor := func(name []byte) func(k, val []byte) {
+		for i := range names {
+			if !bytes.Equal(name, names[i]) {
+				continue
+			}
+			var last []byte
+			return func(k, val []byte) {
+				if last != nil && bytes.Compare(k, last) <= 0 {
+					disordered[i] = true
+				}
+				last = k
+				// Values are part of the digest: the entity, type and
+				// subject indexes have empty ones.
+				scratch = append(append(scratch[:0], k...), val...)
+				idx[i].add(v.seed, scratch)
+			}
+		}
+		return nil
+	}
+	acct, ok, err := countPages(v.l.path, uint64(tx.ID()), visitor)
+	for _, d := range acct.Bad {
 		problems = append(problems, Problem{Kind: "structure", Detail: d})
 	}
-	if err != nil || !ok || len(bad) > 0 {
-		return problems
+	if err != nil || !ok {
+		return problems, idx, false
 	}
-	ps := v.l.db.Info().PageSize
-	hwm := int(tx.Size()) / ps
-	st := v.l.db.Stats()
-	free := st.FreePageN + st.PendingPageN
-	latest, err := v.l.db.Begin(false)
-	if err != nil {
-		return problems
+	for i, d := range disordered {
+		if d {
+			problems = append(problems, Problem{Kind: "structure", Detail: fmt.Sprintf("bucket %s has keys out of order", names[i])})
+		}
 	}
-	moved := latest.ID() != tx.ID()
-	latest.Rollback()
-	if moved {
-		return problems
-	}
-	if got := 2 + freelistPages + reachable + free; got != hwm {
+	hwm := int(tx.Size()) / v.l.db.Info().PageSize
+	if got := 2 + acct.Freelist + acct.Reachable + acct.Free; got != hwm {
 		problems = append(problems, Problem{Kind: "structure", Detail: fmt.Sprintf("page accounting: %d pages in use, free or meta, the file has %d", got, hwm)})
 	}
-	return problems
+	return problems, idx, true
 }
 
 // countKeys counts a bucket's keys with a cursor (bbolt's Stats would open
@@ -437,7 +498,7 @@ func (v *verifier) guard(fn func() error) (err error) {
 // walk checks the log in chunks: workers check envelopes, PHI and index
 // entries in parallel; this goroutine checks the chain across chunks and
 // recomputes the Merkle tree in order.
-func (v *verifier) walk(n uint64) error {
+func (v *verifier) walk(n uint64, txs []*bolt.Tx) error {
 	chunks := int((n + verifyChunk - 1) / verifyChunk)
 	results := make([]chan *chunkResult, chunks)
 	for i := range results {
@@ -449,42 +510,19 @@ func (v *verifier) walk(n uint64) error {
 	window := make(chan struct{}, 2*v.o.Workers+2)
 	// Results the walk has finished with go back to the workers.
 	free := make(chan *chunkResult, cap(window))
-	// Every read transaction is begun here, before any is used: beginning
-	// one while another goroutine holds one and waits on us could deadlock
-	// against a writer that needs to remap the file.
-	txs := make([]*bolt.Tx, v.o.Workers+3)
-	for i := range txs {
-		tx, err := v.l.db.Begin(false)
-		if err != nil {
-			for _, t := range txs[:i] {
-				t.Rollback()
-			}
-			return err
-		}
-		txs[i] = tx
-	}
-	defer func() {
-		for _, t := range txs {
-			t.Rollback()
-		}
-	}()
 	var wg sync.WaitGroup
 	// Beside the walk, and in transactions of their own: the structure of
 	// the file, and the index buckets' digests.
 	var (
 		structure, indexProblems []Problem
 		gotIdx                   [4]indexDigest
+		indexed                  bool
 	)
-	wg.Add(2)
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		structure = v.guarded(func() []Problem { return v.checkStructure(txs[1]) })
-	}()
-	go func() {
-		defer wg.Done()
-		indexProblems = v.guarded(func() []Problem {
-			var p []Problem
-			gotIdx, p = v.scanIndexes(txs[2])
+		structure = v.guarded(func() (p []Problem) {
+			p, gotIdx, indexed = v.checkStructure(txs[1])
 			return p
 		})
 	}()
@@ -521,6 +559,13 @@ func (v *verifier) walk(n uint64) error {
 		}(txs[w+3])
 	}
 
+	// The sizes whose roots are wanted, in order, consumed as the walk
+	// passes them.
+	wanted := make([]uint64, 0, len(v.want))
+	for size := range v.want {
+		wanted = append(wanted, size)
+	}
+	slices.Sort(wanted)
 	var (
 		idx      [4]indexDigest
 		prevLeaf Hash
@@ -584,8 +629,11 @@ func (v *verifier) walk(n uint64) error {
 						h = tlog.NodeHash(stack[level], h)
 					}
 					stack[m] = h
-					if size := seq + 1; v.want[size] {
-						v.roots[size] = rootFromStack(&stack, size)
+					for len(wanted) > 0 && wanted[0] <= seq+1 {
+						if wanted[0] == seq+1 {
+							v.roots[seq+1] = rootFromStack(&stack, seq+1)
+						}
+						wanted = wanted[1:]
 					}
 				}
 				select {
@@ -610,6 +658,14 @@ func (v *verifier) walk(n uint64) error {
 	}
 	if n == 0 {
 		v.roots[0], _ = tlog.TreeHash(0, nil)
+	}
+	if !indexed {
+		// The page walk stopped short: read the indexes through bbolt.
+		indexProblems = v.guarded(func() []Problem {
+			var p []Problem
+			gotIdx, p = v.scanIndexes(txs[2])
+			return p
+		})
 	}
 	for _, p := range append(structure, indexProblems...) {
 		v.rep.add(p)
