@@ -164,7 +164,7 @@ func parseEnvelope(b []byte, v *envelopeView) error {
 	if math.IsNaN(v.confidence) || v.confidence < 0 || v.confidence > 1 {
 		return fmt.Errorf("%w: confidence out of range", ErrBadEnvelope)
 	}
-	if _, ok := sourceNames[v.source]; !ok {
+	if !v.source.valid() {
 		return fmt.Errorf("%w: unknown source", ErrBadEnvelope)
 	}
 	return nil
@@ -259,6 +259,12 @@ func (d *decoder) u64() uint64 { return binary.BigEndian.Uint64(d.bytes(8)) }
 func (d *decoder) uvarint() uint64 {
 	if d.err != nil {
 		return 0
+	}
+	// Most lengths fit in one byte, which is always minimal.
+	if d.off < len(d.b) && d.b[d.off] < 0x80 {
+		v := uint64(d.b[d.off])
+		d.off++
+		return v
 	}
 	v, n := binary.Uvarint(d.b[d.off:])
 	if n <= 0 {

@@ -31,6 +31,9 @@ var sourceNames = map[Source]string{
 	SourceEHR: "ehr", SourceVoice: "voice", SourceManual: "manual", SourceAgent: "agent", SourceSystem: "system",
 }
 
+// valid reports whether s is one of the named sources.
+func (s Source) valid() bool { return s >= SourceEHR && s <= SourceSystem }
+
 // String returns the source's name as written in the CLI and the API.
 func (s Source) String() string {
 	if n, ok := sourceNames[s]; ok {
@@ -153,7 +156,7 @@ func (e *Event) validate() error {
 			return bad("type %q may hold only a-z, 0-9, '.', '-' and '_'", e.Type)
 		}
 	}
-	if _, ok := sourceNames[e.Source]; !ok {
+	if !e.Source.valid() {
 		return bad("unknown source %d (want ehr, voice, manual, agent or system)", e.Source)
 	}
 	if math.IsNaN(e.Confidence) || e.Confidence < 0 || e.Confidence > 1 {

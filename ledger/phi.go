@@ -63,11 +63,7 @@ func matchPHI(section []byte, n int, pt []byte, out map[string]string) error {
 		if !bytes.Equal(f, want) {
 			return fmt.Errorf("PHI field %d is not the envelope's field %q", i, want)
 		}
-		var s [crypto.SaltSize]byte
-		copy(s[:], salt)
-		var c crypto.Commitment
-		copy(c[:], commit)
-		if !c.Matches(s, val) {
+		if !crypto.MatchCommitment(commit, salt, val) {
 			return fmt.Errorf("PHI field %q does not match its commitment", f)
 		}
 		if out != nil {
