@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -49,6 +50,7 @@ type boltMeta struct {
 
 // boltFile is a read-only view of a bbolt file as of one meta page.
 type boltFile struct {
+	mapped   bool // by openBoltFile, which close undoes
 	data     []byte
 	pageSize uint64
 	pages    uint64 // pages below the high-water mark that the file holds
@@ -58,7 +60,7 @@ type boltFile struct {
 // openBoltFile maps the file read-only and selects the meta page bbolt
 // would open at or, when want is not zero, the one of transaction want. ok
 // is false when there is no such meta page (a later write has replaced it,
-// or both are damaged, which checkMetaPages reports).
+// or both are damaged, which checkMetaPages reports). The caller closes f.
 func openBoltFile(path string, want uint64) (f *boltFile, ok bool, err error) {
 	fd, err := os.Open(path)
 	if err != nil {
@@ -76,6 +78,21 @@ func openBoltFile(path string, want uint64) (f *boltFile, ok bool, err error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("map %s: %w", path, err)
 	}
+	f, ok = viewBoltFile(data, want)
+	if !ok {
+		syscall.Munmap(data)
+		return nil, false, nil
+	}
+	f.mapped = true
+	return f, true, nil
+}
+
+// viewBoltFile reads a bbolt file's bytes as openBoltFile does, without
+// mapping them itself.
+func viewBoltFile(data []byte, want uint64) (f *boltFile, ok bool) {
+	if len(data) < 2*1024 {
+		return nil, false
+	}
 	f = &boltFile{data: data}
 	f.pageSize = uint64(binary.LittleEndian.Uint32(data[boltPageHeader+8:]))
 	if f.pageSize < 1024 || f.pageSize > 1<<16 || f.pageSize&(f.pageSize-1) != 0 {
@@ -89,24 +106,82 @@ func openBoltFile(path string, want uint64) (f *boltFile, ok bool, err error) {
 	case want != 0 && ok1 && m1.txid == want:
 		f.meta = m1
 	case want != 0:
-		f.close()
-		return nil, false, nil
+		return nil, false
 	case ok0 && ok1 && m1.txid > m0.txid, !ok0 && ok1:
 		f.meta = m1
 	case ok0:
 		f.meta = m0
 	default:
-		f.close()
-		return nil, false, nil
+		return nil, false
 	}
 	f.pages = uint64(len(data)) / f.pageSize
 	if f.meta.highWater < f.pages {
 		f.pages = f.meta.highWater
 	}
-	return f, true, nil
+	return f, true
 }
 
-func (f *boltFile) close() { syscall.Munmap(f.data) }
+// close unmaps what openBoltFile mapped.
+func (f *boltFile) close() {
+	if f.mapped {
+		syscall.Munmap(f.data)
+	}
+}
+
+// fileMap is a read-only mapping of a ledger file kept while the ledger is
+// open, larger than the file so that it rarely moves: each Verify then
+// walks pages already mapped instead of faulting every one in again.
+type fileMap struct {
+	mu   sync.RWMutex
+	data []byte // the whole mapping; the file may be shorter
+}
+
+// acquire returns the file's bytes as mapped, valid until release.
+func (m *fileMap) acquire(path string) (data []byte, release func(), err error) {
+	fd, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer fd.Close()
+	st, err := fd.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	size := st.Size()
+	// The mapping only grows, so this goes round at most twice.
+	for {
+		m.mu.RLock()
+		if int64(len(m.data)) >= size {
+			return m.data[:size], m.mu.RUnlock, nil
+		}
+		m.mu.RUnlock()
+		m.mu.Lock()
+		if int64(len(m.data)) < size {
+			// Address space, not memory: the pages are the page cache's.
+			n := max(int64(1)<<30, 2*size)
+			mapped, err := syscall.Mmap(int(fd.Fd()), 0, int(n), syscall.PROT_READ, syscall.MAP_SHARED)
+			if err != nil {
+				m.mu.Unlock()
+				return nil, nil, fmt.Errorf("map %s: %w", path, err)
+			}
+			if m.data != nil {
+				syscall.Munmap(m.data)
+			}
+			m.data = mapped
+		}
+		m.mu.Unlock()
+	}
+}
+
+// close unmaps the file; nothing may hold it.
+func (m *fileMap) close() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.data != nil {
+		syscall.Munmap(m.data)
+		m.data = nil
+	}
+}
 
 func (f *boltFile) readMeta(i uint64) (boltMeta, bool) {
 	at := i * f.pageSize
@@ -339,16 +414,11 @@ type pageAccount struct {
 	Bad []string
 }
 
-// countPages walks every bucket's pages as of transaction txid, calling
+// countPages walks every bucket's pages as of f's meta page, calling
 // visitor's functions with the entries of the buckets it chooses, and
-// accounts for the free list. ok is false when the file has moved past
-// txid, keeps no free list, or is damaged (a.Bad says how).
-func countPages(path string, txid uint64, visitor func(name []byte) func(k, v []byte)) (a pageAccount, ok bool, err error) {
-	f, ok, err := openBoltFile(path, txid)
-	if err != nil || !ok {
-		return a, false, err
-	}
-	defer f.close()
+// accounts for the free list. ok is false when the file keeps no free
+// list or is damaged (a.Bad says how).
+func countPages(f *boltFile, visitor func(name []byte) func(k, v []byte)) (a pageAccount, ok bool) {
 	w := pageWalk{f: f, seen: make([]uint64, f.pages/64+1), visitor: visitor}
 	w.tree(f.meta.root, true, 0)
 	a.Reachable = w.reachable
@@ -356,7 +426,7 @@ func countPages(path string, txid uint64, visitor func(name []byte) func(k, v []
 		a.Free, a.Freelist, ok = w.freelist()
 	}
 	a.Bad = w.bad
-	return a, ok && len(w.bad) == 0, nil
+	return a, ok && len(w.bad) == 0
 }
 
 // freelist reads the free list's page as of the walk's meta page, marking

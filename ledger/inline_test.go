@@ -110,9 +110,14 @@ func TestPageWalkAgreesWithBbolt(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := l.db.View(func(tx *bolt.Tx) error {
-		acct, ok, err := countPages(l.path, uint64(tx.ID()), nil)
-		if err != nil || !ok || len(acct.Bad) > 0 {
-			t.Fatalf("countPages: %v %v %v", ok, err, acct.Bad)
+		f, ok, err := openBoltFile(l.path, uint64(tx.ID()))
+		if err != nil || !ok {
+			t.Fatalf("openBoltFile: %v %v", ok, err)
+		}
+		defer f.close()
+		acct, ok := countPages(f, nil)
+		if !ok || len(acct.Bad) > 0 {
+			t.Fatalf("countPages: %v %v", ok, acct.Bad)
 		}
 		rs := tx.Cursor().Bucket().Stats()
 		if want := rs.BranchPageN + rs.BranchOverflowN + rs.LeafPageN + rs.LeafOverflowN; acct.Reachable != want {

@@ -125,8 +125,10 @@ type Ledger struct {
 
 	// verified caches subject keys Verify has unwrapped, by subject.
 	verified verifiedKeys
-	groups   atomic.Int64 // WAL group commits so far
-	tree     treeCache
+	// fmap is Verify's own read-only mapping of the file.
+	fmap   fileMap
+	groups atomic.Int64 // WAL group commits so far
+	tree   treeCache
 }
 
 type pendingRef struct {
@@ -411,6 +413,7 @@ func (l *Ledger) Close() error {
 	if cerr := l.db.Close(); err == nil {
 		err = cerr
 	}
+	l.fmap.close()
 	if err != nil {
 		return fmt.Errorf("ledger %s: close: %w", l.ws, err)
 	}

@@ -438,11 +438,21 @@ func (v *verifier) checkStructure(tx *bolt.Tx) (problems []Problem, idx [4]index
 		}
 		return nil
 	}
-	acct, ok, err := countPages(v.l.path, uint64(tx.ID()), visitor)
+	data, release, err := v.l.fmap.acquire(v.l.path)
+	if err != nil {
+		return problems, idx, false
+	}
+	defer release()
+	f, ok := viewBoltFile(data, uint64(tx.ID()))
+	if !ok {
+		// The file has moved past this transaction's meta page.
+		return problems, idx, false
+	}
+	acct, ok := countPages(f, visitor)
 	for _, d := range acct.Bad {
 		problems = append(problems, Problem{Kind: "structure", Detail: d})
 	}
-	if err != nil || !ok {
+	if !ok {
 		return problems, idx, false
 	}
 	for i, d := range disordered {
