@@ -36,15 +36,15 @@ func Commit(salt [SaltSize]byte, value []byte) Commitment {
 	return commit(salt[:], value)
 }
 
-func commit(salt, value []byte) Commitment {
-	// Short values (most PHI) are hashed from a stack buffer.
-	var buf [256]byte
-	b := buf[:0]
-	if len(commitDomain)+len(salt)+len(value) > len(buf) {
-		b = make([]byte, 0, len(commitDomain)+len(salt)+len(value))
-	}
-	b = append(append(append(b, commitDomain...), salt...), value...)
-	return sha256.Sum256(b)
+func commit(salt, value []byte) (c Commitment) {
+	// Written in parts into a digest on the stack: no buffer to fill,
+	// whatever the value's length.
+	h := sha256.New()
+	h.Write(commitDomain)
+	h.Write(salt)
+	h.Write(value)
+	h.Sum(c[:0])
+	return c
 }
 
 // Matches reports, in constant time, whether c commits to value under salt.

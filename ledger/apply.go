@@ -277,13 +277,15 @@ func (f *frontier) add(seq uint64, leaf Hash) []Hash {
 }
 
 // recordHash is the Merkle leaf hash of an envelope, SHA-256(0x00 ‖
-// envelope) as tlog.RecordHash computes it, without its allocation for the
-// envelopes of usual size.
-func recordHash(envelope []byte) Hash {
-	var buf [1024]byte
-	if len(envelope) >= len(buf) {
-		return tlog.RecordHash(envelope)
-	}
-	b := append(append(buf[:0], 0), envelope...)
-	return sha256.Sum256(b)
+// envelope) as tlog.RecordHash computes it, without its allocation or a
+// copy of the envelope.
+func recordHash(envelope []byte) (h Hash) {
+	d := sha256.New()
+	d.Write(leafPrefix[:])
+	d.Write(envelope)
+	d.Sum(h[:0])
+	return h
 }
+
+// leafPrefix is RFC 6962's domain separator for leaf hashes.
+var leafPrefix = [1]byte{0}
