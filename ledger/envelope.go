@@ -295,6 +295,19 @@ func (d *decoder) count(limit int) int {
 }
 
 func (d *decoder) strBytes() []byte {
+	// Most strings are shorter than 128 bytes: a one-byte length, which is
+	// always minimal.
+	if at := d.off + 1; at <= len(d.b) {
+		if n := int(d.b[d.off]); n < 0x80 && n <= len(d.b)-at {
+			d.off = at + n
+			return d.b[at:d.off]
+		}
+	}
+	return d.longStrBytes()
+}
+
+// longStrBytes is strBytes beyond its one-byte-length case.
+func (d *decoder) longStrBytes() []byte {
 	v := d.uvarint()
 	if v > maxEnvelope {
 		d.fail("string too long")
