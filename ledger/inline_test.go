@@ -136,3 +136,58 @@ func TestPageWalkAgreesWithBbolt(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestFreeListNamingPageInUse damages a closed ledger's free list so that
+// it names a page the tree uses (a write would then overwrite live data):
+// Verify must report it, and the sound file must account for every page.
+func TestFreeListNamingPageInUse(t *testing.T) {
+	kek, sk := testKeys(t)
+	dir := t.TempDir()
+	l := openTest(t, dir, kek, sk)
+	for i := 0; i < 200; i++ {
+		if _, err := l.Append(context.Background(), patientEvent(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rep, err := l.Verify(VerifyOptions{}); err != nil || !rep.OK {
+		t.Fatalf("the sound ledger: %v %+v", err, rep)
+	}
+	l.Close()
+	path := filepath.Join(dir, "ledger.db")
+	f, ok, err := openBoltFile(path, 0)
+	if err != nil || !ok {
+		t.Fatalf("open: %v %v", ok, err)
+	}
+	freelist, root, pageSize := f.meta.freelist, f.meta.root, f.pageSize
+	f.close()
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Name the root bucket's page as free, in place of the list's first
+	// entry or as its only one.
+	at := freelist * pageSize
+	if binary.LittleEndian.Uint16(file[at+10:]) == 0 {
+		binary.LittleEndian.PutUint16(file[at+10:], 1)
+	}
+	binary.LittleEndian.PutUint64(file[at+boltPageHeader:], root)
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l, err = Open(path, Options{Workspace: "clinic", KEK: kek, Signing: sk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	rep, err := l.Verify(VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("page %d is free and also in use", root)
+	for _, p := range rep.Problems {
+		if p.Kind == "structure" && p.Detail == want {
+			return
+		}
+	}
+	t.Fatalf("Verify did not report the free list naming page %d: %+v", root, rep.Problems)
+}
