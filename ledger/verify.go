@@ -148,8 +148,9 @@ type chunkResult struct {
 	erased     int
 	erasures   []erasureSeen
 	// aad, pt and scratch are scratch space reused across the chunk's
-	// events.
+	// events; aad's first aadPrefix bytes are the part every event shares.
 	aad, pt, scratch []byte
+	aadPrefix        int
 }
 
 type erasureSeen struct {
@@ -786,11 +787,19 @@ func (v *verifier) checkChunkTx(tx *bolt.Tx, r *chunkResult, keys map[string]*su
 // makes it go backwards: otherwise it could circle for ever.
 func nextAscending(c *bolt.Cursor, prev []byte, r *chunkResult) ([]byte, []byte) {
 	k, v := c.Next()
-	if k != nil && bytes.Compare(k, prev) <= 0 {
+	if k != nil && !ascending(prev, k) {
 		r.problems = append(r.problems, Problem{Kind: "structure", Detail: "the PHI bucket's keys are out of order"})
 		return nil, nil
 	}
 	return k, v
+}
+
+// ascending reports whether b sorts after a, quickly for seq keys.
+func ascending(a, b []byte) bool {
+	if len(a) == 8 && len(b) == 8 {
+		return binary.BigEndian.Uint64(b) > binary.BigEndian.Uint64(a)
+	}
+	return bytes.Compare(b, a) > 0
 }
 
 // checkEvent checks one event's PHI and adds its index entries to the
@@ -959,8 +968,12 @@ func (c *verifiedKeys) put(subject, wrapped []byte, key *subjectKey) {
 // checkPHIBlob decrypts an event's PHI and matches every value to the
 // envelope's commitment, field by field in order.
 func checkPHIBlob(view *envelopeView, blob []byte, key *subjectKey, ws string, r *chunkResult) error {
-	r.aad = crypto.AppendAAD(r.aad[:0], phiAADDomain, ws)
-	r.aad = appendAADBytes(r.aad, view.id)
+	// The AAD's domain and workspace are the same for every event.
+	if r.aadPrefix == 0 {
+		r.aad = crypto.AppendAAD(r.aad[:0], phiAADDomain, ws)
+		r.aadPrefix = len(r.aad)
+	}
+	r.aad = appendAADBytes(r.aad[:r.aadPrefix], view.id)
 	pt, err := key.sealer.Open(r.pt[:0], blob, r.aad)
 	if err != nil {
 		return errPHIDecrypt
