@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
@@ -260,7 +261,7 @@ func checkInlineBuckets(path string, want uint64) ([]string, error) {
 	}
 	defer f.close()
 	w := pageWalk{f: f, seen: make([]uint64, f.pages/64+1), rootOnly: true}
-	w.tree(f.meta.root, true, 0)
+	w.tree(f.meta.root, true, false, 0)
 	return w.bad, nil
 }
 
@@ -292,9 +293,13 @@ func (w *pageWalk) mark(id, overflow uint64, what string) bool {
 	return true
 }
 
-// tree visits the pages under id. Only the root bucket holds buckets: a
-// bucket entry anywhere else is damage.
-func (w *pageWalk) tree(id uint64, root bool, depth int) {
+// tree visits the pages under id, the root page of a bucket, or of the
+// root bucket when root is set. Buckets hold buckets only at the root and
+// under aux buckets (nestable): a bucket entry anywhere else is damage.
+// With rootOnly, only the aux buckets are entered (they are small; the
+// ledger's own buckets are read through cursors, which never open an
+// inline bucket).
+func (w *pageWalk) tree(id uint64, root, nestable bool, depth int) {
 	if len(w.bad) > 0 {
 		return
 	}
@@ -320,28 +325,32 @@ func (w *pageWalk) tree(id uint64, root bool, depth int) {
 	case boltBranchPage:
 		for i := 0; i < count; i++ {
 			e := p[boltPageHeader+i*boltElementSize:]
-			w.tree(binary.LittleEndian.Uint64(e[8:]), root, depth+1)
+			w.tree(binary.LittleEndian.Uint64(e[8:]), root, nestable, depth+1)
 		}
 	case boltLeafPage:
-		if !root {
-			if where := leafEntries(p, func() string { return fmt.Sprintf("page %d", id) }, nil, w.visit); where != "" {
-				w.bad = append(w.bad, where)
+		var bucket func(name []byte, child uint64) func(k, v []byte)
+		if root || nestable {
+			bucket = func(name []byte, child uint64) func(k, v []byte) {
+				aux := nestable || bytes.HasPrefix(name, []byte(auxPrefix))
+				var visit func(k, v []byte)
+				if root && w.visitor != nil {
+					visit = w.visitor(name)
+				}
+				if child != 0 && (!w.rootOnly || aux) {
+					saved := w.visit
+					w.visit = visit
+					w.tree(child, false, aux, depth+1)
+					w.visit = saved
+				}
+				return visit
 			}
-			return
 		}
-		if where := leafEntries(p, func() string { return "the root bucket" }, func(name []byte, child uint64) func(k, v []byte) {
-			var visit func(k, v []byte)
-			if w.visitor != nil {
-				visit = w.visitor(name)
-			}
-			if child != 0 && !w.rootOnly {
-				w.visit = visit
-				w.tree(child, false, 0)
-				w.visit = nil
-			}
-			return visit
-		}, nil); where != "" {
-			w.bad = append(w.bad, fmt.Sprintf("page %d: %s", id, where))
+		what := func() string { return fmt.Sprintf("page %d", id) }
+		if root {
+			what = func() string { return fmt.Sprintf("page %d of the root bucket", id) }
+		}
+		if where := leafEntries(p, what, bucket, w.visit); where != "" {
+			w.bad = append(w.bad, where)
 		}
 	default:
 		w.bad = append(w.bad, fmt.Sprintf("page %d is of an unknown kind", id))
@@ -378,7 +387,7 @@ func leafEntries(p []byte, what func() string, bucket func(name []byte, root uin
 			continue
 		}
 		if bucket == nil {
-			return what() + " holds a nested bucket, which a ledger never has"
+			return what() + " holds a nested bucket, which only the appliance's own (aux) buckets may"
 		}
 		name := func() string { return fmt.Sprintf("bucket %q", p[start:start+ksize]) }
 		v := p[start+ksize : start+ksize+vsize]
@@ -420,7 +429,7 @@ type pageAccount struct {
 // list or is damaged (a.Bad says how).
 func countPages(f *boltFile, visitor func(name []byte) func(k, v []byte)) (a pageAccount, ok bool) {
 	w := pageWalk{f: f, seen: make([]uint64, f.pages/64+1), visitor: visitor}
-	w.tree(f.meta.root, true, 0)
+	w.tree(f.meta.root, true, false, 0)
 	a.Reachable = w.reachable
 	if len(w.bad) == 0 {
 		a.Free, a.Freelist, ok = w.freelist()

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -190,4 +191,63 @@ func TestFreeListNamingPageInUse(t *testing.T) {
 		}
 	}
 	t.Fatalf("Verify did not report the free list naming page %d: %+v", root, rep.Problems)
+}
+
+// TestAuxBucketsMayNest checks that the appliance's own buckets may hold
+// buckets (the webhook outbox does) and that Verify and Open still check
+// the nested ones' pages.
+func TestAuxBucketsMayNest(t *testing.T) {
+	kek, sk := testKeys(t)
+	dir := t.TempDir()
+	l := openTest(t, dir, kek, sk)
+	if _, err := l.Append(context.Background(), patientEvent(0)); err != nil {
+		t.Fatal(err)
+	}
+	err := l.AuxUpdate("outbox", func(b *bolt.Bucket) error {
+		small, err := b.CreateBucketIfNotExists([]byte("pending"))
+		if err != nil {
+			return err
+		}
+		if err := small.Put([]byte("msg_1"), []byte("{}")); err != nil {
+			return err
+		}
+		// Enough to need pages of its own.
+		big, err := b.CreateBucketIfNotExists([]byte("attempts"))
+		if err != nil {
+			return err
+		}
+		for i := 0; i < 500; i++ {
+			if err := big.Put([]byte(fmt.Sprintf("attempt-%04d", i)), make([]byte, 64)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := l.Verify(VerifyOptions{}); err != nil || !rep.OK {
+		t.Fatalf("a ledger whose aux bucket nests: %v %+v", err, rep)
+	}
+	l.Close()
+	path := filepath.Join(dir, "ledger.db")
+	if err := CheckInlineBuckets(path); err != nil {
+		t.Fatalf("the sound file: %v", err)
+	}
+	// Damage the nested inline bucket's entry: Open refuses the file.
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := bytes.Index(file, []byte("msg_1"))
+	if at < 0 {
+		t.Fatal("the nested inline bucket's key is not in the file")
+	}
+	// The inline page's one element sits just before its key: pos, ksize.
+	el := at - boltElementSize
+	binary.LittleEndian.PutUint32(file[el+8:], 1<<30)
+	os.WriteFile(path, file, 0o600)
+	if _, err := Open(path, Options{Workspace: "clinic", KEK: kek, Signing: sk}); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("a damaged inline bucket inside an aux bucket: %v", err)
+	}
 }
