@@ -126,7 +126,27 @@ func (s *Server) getVerification(w http.ResponseWriter, r *http.Request, c *Call
 }
 
 func (s *Server) verify(w http.ResponseWriter, r *http.Request, c *Call) {
-	rep, err := c.Ledger.Verify(ledger.VerifyOptions{})
+	// The body is optional: checkpoints the caller holds outside the
+	// appliance, and a verifier key to check signatures with.
+	var req struct {
+		Checkpoints []string `json:"checkpoints,omitempty"`
+		Key         string   `json:"key,omitempty"`
+	}
+	if r.ContentLength != 0 || r.Header.Get("Content-Type") != "" {
+		if e := c.Decode(r, &req); e != nil {
+			c.Fail(w, e)
+			return
+		}
+	}
+	if len(req.Checkpoints) > 100 {
+		c.Fail(w, Errorf(http.StatusBadRequest, "invalid", "at most 100 checkpoints"))
+		return
+	}
+	o := ledger.VerifyOptions{Key: req.Key}
+	for _, n := range req.Checkpoints {
+		o.Trusted = append(o.Trusted, []byte(n))
+	}
+	rep, err := c.Ledger.Verify(o)
 	if err != nil {
 		c.Fail(w, err)
 		return

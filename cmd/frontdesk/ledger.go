@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -45,6 +47,38 @@ func (g *globals) withLedger(fn func(a *appliance.Appliance, l *ledger.Ledger) e
 		return err
 	}
 	return fn(a, l)
+}
+
+// withLedgerOrSocket runs local on the opened data directory or, while
+// `frontdesk serve` holds it, remote through the server's admin socket, so
+// that reading, verifying and proving a ledger need not stop the
+// appliance. Remote requests go through the API's handlers: its
+// authorization, its access records, and its view (the appliance's own
+// records are left out of event listings). The system workspace is only
+// read locally.
+func (g *globals) withLedgerOrSocket(local func(a *appliance.Appliance, l *ledger.Ledger) error, remote func(c *apiClient, wsPath string) error) error {
+	a, err := g.open()
+	if err == nil {
+		a.Close()
+		return g.withLedger(local)
+	}
+	if !errors.Is(err, appliance.ErrInUse) || g.workspace == appliance.SystemWorkspace {
+		return err
+	}
+	c, cerr := g.client()
+	if cerr != nil {
+		return cerr
+	}
+	defer c.close()
+	if c.via != "socket" {
+		// The server stopped meanwhile: run here after all.
+		return g.withLedger(local)
+	}
+	ws, err := c.workspace(g.workspace)
+	if err != nil {
+		return err
+	}
+	return remote(c, "/v1/workspaces/"+url.PathEscape(ws))
 }
 
 // defaultConfidence is where each source starts (DESIGN: confidence gates).
@@ -211,7 +245,7 @@ func newLedgerShowCmd(g *globals) *cobra.Command {
   frontdesk ledger show --limit 20 --no-phi`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.withLedger(func(_ *appliance.Appliance, l *ledger.Ledger) error {
+			return g.withLedgerOrSocket(func(_ *appliance.Appliance, l *ledger.Ledger) error {
 				o, err := g.readOpts(l, noPHI, "ledger/events")
 				if err != nil {
 					return err
@@ -252,6 +286,66 @@ func newLedgerShowCmd(g *globals) *cobra.Command {
 					g.printLine(ev)
 				}
 				return nil
+			}, func(c *apiClient, ws string) error {
+				phi := url.Values{"phi": {strconv.FormatBool(!noPHI)}}
+				for _, id := range ids {
+					var ev json.RawMessage
+					if err := c.do("GET", ws+"/events/"+url.PathEscape(id)+"?"+phi.Encode(), nil, &ev); err != nil {
+						return err
+					}
+					g.printLine(ev)
+				}
+				for _, seq := range seqs {
+					q := url.Values{"phi": phi["phi"], "limit": {"1"}}
+					if seq > 0 {
+						q.Set("after", strconv.FormatUint(uint64(seq)-1, 10))
+					}
+					var out struct{ Events []*ledger.Event }
+					if err := c.do("GET", ws+"/events?"+q.Encode(), nil, &out); err != nil {
+						return err
+					}
+					if len(out.Events) == 0 || out.Events[0].Seq != uint64(seq) {
+						return fmt.Errorf("event %d: %w", seq, ledger.ErrNotFound)
+					}
+					g.printLine(out.Events[0])
+				}
+				if len(seqs)+len(ids) > 0 {
+					return nil
+				}
+				q := url.Values{"phi": phi["phi"]}
+				for flag, v := range map[string]string{"type": typ, "since": since, "until": until} {
+					if v != "" {
+						if flag != "type" {
+							if _, err := parseTime(flag, v); err != nil {
+								return err
+							}
+						}
+						q.Set(flag, v)
+					}
+				}
+				if after >= 0 {
+					q.Set("after", strconv.FormatInt(after, 10))
+				}
+				// The API answers at most 1,000 events a page.
+				for left := limit; left > 0; {
+					q.Set("limit", strconv.Itoa(min(left, 1000)))
+					var out struct {
+						Events    []json.RawMessage
+						NextAfter *uint64 `json:"next_after"`
+					}
+					if err := c.do("GET", ws+"/events?"+q.Encode(), nil, &out); err != nil {
+						return err
+					}
+					for _, ev := range out.Events {
+						g.printLine(ev)
+					}
+					left -= len(out.Events)
+					if out.NextAfter == nil || len(out.Events) == 0 {
+						break
+					}
+					q.Set("after", strconv.FormatUint(*out.NextAfter, 10))
+				}
+				return nil
 			})
 		},
 	}
@@ -266,6 +360,26 @@ func newLedgerShowCmd(g *globals) *cobra.Command {
 	f.IntVar(&limit, "limit", 1000, "at most this many events")
 	f.BoolVar(&noPHI, "no-phi", false, "do not decrypt PHI (no access is recorded)")
 	return cmd
+}
+
+// entityPath escapes an entity name (kind/id…) for a URL path, keeping
+// its slashes.
+func entityPath(entity string) string {
+	parts := strings.Split(entity, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return strings.Join(parts, "/")
+}
+
+// readQuery is the query of an API read: PHI or not, and a time to read
+// as of.
+func readQuery(noPHI bool, asOf time.Time) string {
+	q := url.Values{"phi": {strconv.FormatBool(!noPHI)}}
+	if !asOf.IsZero() {
+		q.Set("as_of", asOf.Format(time.RFC3339Nano))
+	}
+	return "?" + q.Encode()
 }
 
 func parseTime(flag, s string) (time.Time, error) {
@@ -291,7 +405,19 @@ func newLedgerHistoryCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return g.withLedger(func(_ *appliance.Appliance, l *ledger.Ledger) error {
+			remote := func(c *apiClient, ws string) error {
+				var out struct {
+					Events []json.RawMessage
+				}
+				if err := c.do("GET", ws+"/history/"+entityPath(args[0])+readQuery(noPHI, t), nil, &out); err != nil {
+					return err
+				}
+				for _, ev := range out.Events {
+					g.printLine(ev)
+				}
+				return nil
+			}
+			return g.withLedgerOrSocket(func(_ *appliance.Appliance, l *ledger.Ledger) error {
 				o, err := g.readOpts(l, noPHI, args[0])
 				if err != nil {
 					return err
@@ -325,7 +451,7 @@ func newLedgerHistoryCmd(g *globals) *cobra.Command {
 					g.printLine(ev)
 				}
 				return nil
-			})
+			}, remote)
 		},
 	}
 	g.workspaceFlag(cmd)
@@ -346,7 +472,7 @@ func newLedgerStateCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return g.withLedger(func(_ *appliance.Appliance, l *ledger.Ledger) error {
+			return g.withLedgerOrSocket(func(_ *appliance.Appliance, l *ledger.Ledger) error {
 				o, err := g.readOpts(l, noPHI, args[0])
 				if err != nil {
 					return err
@@ -357,6 +483,12 @@ func newLedgerStateCmd(g *globals) *cobra.Command {
 				}
 				if st.Events == 0 {
 					return fmt.Errorf("entity %s has no events recorded by then", args[0])
+				}
+				return g.printJSON(st)
+			}, func(c *apiClient, ws string) error {
+				var st json.RawMessage
+				if err := c.do("GET", ws+"/state/"+entityPath(args[0])+readQuery(noPHI, t), nil, &st); err != nil {
+					return err
 				}
 				return g.printJSON(st)
 			})
@@ -389,23 +521,32 @@ appliance to detect a file rolled back or rewritten behind them.`,
 				}
 				notes = append(notes, b)
 			}
-			return g.withLedger(func(_ *appliance.Appliance, l *ledger.Ledger) error {
+			return g.withLedgerOrSocket(func(_ *appliance.Appliance, l *ledger.Ledger) error {
 				rep, err := l.Verify(ledger.VerifyOptions{Key: key, Trusted: notes})
 				if err != nil {
 					return err
 				}
-				if err := g.printJSON(rep); err != nil {
+				return g.reportVerification(rep)
+			}, func(c *apiClient, ws string) error {
+				req := map[string]any{}
+				if key != "" {
+					req["key"] = key
+				}
+				if len(notes) > 0 {
+					cps := make([]string, len(notes))
+					for i, n := range notes {
+						cps[i] = string(n)
+					}
+					req["checkpoints"] = cps
+				}
+				var v struct{ Report *ledger.Report }
+				if err := c.do("POST", ws+"/verification", req, &v); err != nil {
 					return err
 				}
-				if !rep.OK {
-					first := "unknown"
-					if rep.FirstBad != nil {
-						first = strconv.FormatUint(*rep.FirstBad, 10)
-					}
-					return &exitError{1, fmt.Errorf("ledger %s FAILED verification: %d problem(s), first bad seq %s", l.Workspace(), len(rep.Problems), first)}
+				if v.Report == nil {
+					return errors.New("the server answered without a report")
 				}
-				g.log.Info().Str("workspace", l.Workspace()).Uint64("events", rep.Events).Msg("ledger verified")
-				return nil
+				return g.reportVerification(v.Report)
 			})
 		},
 	}
@@ -415,6 +556,23 @@ appliance to detect a file rolled back or rewritten behind them.`,
 	return cmd
 }
 
+// reportVerification prints a verification report and fails with exit
+// status 1 if it found problems.
+func (g *globals) reportVerification(rep *ledger.Report) error {
+	if err := g.printJSON(rep); err != nil {
+		return err
+	}
+	if !rep.OK {
+		first := "unknown"
+		if rep.FirstBad != nil {
+			first = strconv.FormatUint(*rep.FirstBad, 10)
+		}
+		return &exitError{1, fmt.Errorf("ledger %s FAILED verification: %d problem(s), first bad seq %s", rep.Workspace, len(rep.Problems), first)}
+	}
+	g.log.Info().Str("workspace", rep.Workspace).Uint64("events", rep.Events).Msg("ledger verified")
+	return nil
+}
+
 func newLedgerCheckpointCmd(g *globals) *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
@@ -422,17 +580,26 @@ func newLedgerCheckpointCmd(g *globals) *cobra.Command {
 		Short: "Sign and store a checkpoint of the ledger; --out saves the signed note for safekeeping",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.withLedger(func(_ *appliance.Appliance, l *ledger.Ledger) error {
-				cp, err := l.Checkpoint()
-				if err != nil {
-					return err
-				}
+			save := func(cp *ledger.Checkpoint) error {
 				if out != "" {
 					if err := os.WriteFile(out, []byte(cp.Note), 0o644); err != nil {
 						return err
 					}
 				}
 				return g.printJSON(cp)
+			}
+			return g.withLedgerOrSocket(func(_ *appliance.Appliance, l *ledger.Ledger) error {
+				cp, err := l.Checkpoint()
+				if err != nil {
+					return err
+				}
+				return save(cp)
+			}, func(c *apiClient, ws string) error {
+				var cp ledger.Checkpoint
+				if err := c.do("POST", ws+"/checkpoints", nil, &cp); err != nil {
+					return err
+				}
+				return save(&cp)
 			})
 		},
 	}
@@ -447,12 +614,21 @@ func newLedgerCheckpointsCmd(g *globals) *cobra.Command {
 		Short: "List the stored checkpoints",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.withLedger(func(_ *appliance.Appliance, l *ledger.Ledger) error {
+			return g.withLedgerOrSocket(func(_ *appliance.Appliance, l *ledger.Ledger) error {
 				cps, err := l.Checkpoints()
 				if err != nil {
 					return err
 				}
 				for _, cp := range cps {
+					g.printLine(cp)
+				}
+				return nil
+			}, func(c *apiClient, ws string) error {
+				var out struct{ Checkpoints []*ledger.Checkpoint }
+				if err := c.do("GET", ws+"/checkpoints", nil, &out); err != nil {
+					return err
+				}
+				for _, cp := range out.Checkpoints {
 					g.printLine(cp)
 				}
 				return nil
@@ -483,11 +659,7 @@ func newLedgerProveCmd(g *globals) *cobra.Command {
 			for i, v := range seqs {
 				s[i] = uint64(v)
 			}
-			return g.withLedger(func(_ *appliance.Appliance, l *ledger.Ledger) error {
-				b, err := l.Prove(s, from)
-				if err != nil {
-					return err
-				}
+			write := func(b *ledger.Bundle) error {
 				data, err := json.MarshalIndent(b, "", "  ")
 				if err != nil {
 					return err
@@ -499,8 +671,24 @@ func newLedgerProveCmd(g *globals) *cobra.Command {
 				if err := os.WriteFile(out, append(data, '\n'), 0o644); err != nil {
 					return err
 				}
-				cp, _ := ledger.OpenCheckpoint([]byte(b.Checkpoint), b.Key)
+				cp, err := ledger.OpenCheckpoint([]byte(b.Checkpoint), b.Key)
+				if err != nil {
+					return fmt.Errorf("the bundle's checkpoint: %w", err)
+				}
 				return g.printLine(map[string]any{"out": out, "entries": len(b.Entries), "tree_size": cp.Size, "key": b.Key})
+			}
+			return g.withLedgerOrSocket(func(_ *appliance.Appliance, l *ledger.Ledger) error {
+				b, err := l.Prove(s, from)
+				if err != nil {
+					return err
+				}
+				return write(b)
+			}, func(c *apiClient, ws string) error {
+				var b ledger.Bundle
+				if err := c.do("POST", ws+"/proofs", map[string]any{"seqs": s, "from_size": from}, &b); err != nil {
+					return err
+				}
+				return write(&b)
 			})
 		},
 	}

@@ -150,15 +150,17 @@ func TestUserKeyWorkspaceCommandsDirect(t *testing.T) {
 	}
 }
 
-func TestUserCommandsThroughTheAdminSocket(t *testing.T) {
-	dir := initWithOwner(t)
+// serveInBackground runs `frontdesk serve` on dir until stop, which
+// returns what the server logged.
+func serveInBackground(t *testing.T, dir string) (stop func() string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	var serveErr bytes.Buffer
 	go func() {
 		g := &globals{stdout: &bytes.Buffer{}, stderr: &serveErr, stdin: strings.NewReader("")}
 		root := newRoot(g)
-		root.SetArgs([]string{"--data", dir, "--log-format", "json", "serve", "--https-addr", "127.0.0.1:0"})
+		root.SetArgs([]string{"--data", dir, "--log-format", "json", "serve", "--https-addr", "127.0.0.1:0", "--sip-addr", "off"})
 		served <- root.ExecuteContext(ctx)
 	}()
 	sock := filepath.Join(dir, "admin.sock")
@@ -176,13 +178,27 @@ func TestUserCommandsThroughTheAdminSocket(t *testing.T) {
 	if _, err := appliance.Open(appliance.Config{DataDir: dir}); !errors.Is(err, appliance.ErrInUse) {
 		t.Fatalf("the server does not hold the data directory: %v", err)
 	}
+	stopped := false
+	stop = func() string {
+		if !stopped {
+			stopped = true
+			cancel()
+			if err := <-served; err != nil {
+				t.Errorf("serve: %v\n%s", err, serveErr.String())
+			}
+		}
+		return serveErr.String()
+	}
+	t.Cleanup(func() { stop() })
+	return stop
+}
+
+func TestUserCommandsThroughTheAdminSocket(t *testing.T) {
+	dir := initWithOwner(t)
+	stop := serveInBackground(t, dir)
 	exercise(t, dir, "socket@clinic.example")
 	mustAdmin(t, dir, "workspace", "create", "west")
-	cancel()
-	if err := <-served; err != nil {
-		t.Fatalf("serve: %v\n%s", err, serveErr.String())
-	}
-	if !strings.Contains(serveErr.String(), `"route":"POST /v1/accounts"`) {
+	if !strings.Contains(stop(), `"route":"POST /v1/accounts"`) {
 		t.Fatal("the server did not log the socket requests")
 	}
 	// Stopped, the directory opens directly again, with what was done.
