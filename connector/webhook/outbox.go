@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -358,10 +357,6 @@ func (d *Dispatcher) Deliver(ctx context.Context) (DeliverStats, error) {
 	return st, errors.Join(errs...)
 }
 
-// statusRE finds the status in the gate's error for a 429 or 5xx answer,
-// which the gate reports as an error rather than a response.
-var statusRE = regexp.MustCompile(`HTTP (\d{3}) after`)
-
 // deliverOne makes one attempt and records it; it returns the message's
 // new state.
 func (d *Dispatcher) deliverOne(ctx context.Context, m Message, s *Subscription, secrets []string) (string, error) {
@@ -406,8 +401,9 @@ func (d *Dispatcher) deliverOne(ctx context.Context, m Message, s *Subscription,
 	switch {
 	case err != nil:
 		a.Error = err.Error()
-		if sm := statusRE.FindStringSubmatch(a.Error); sm != nil {
-			a.Status, _ = strconv.Atoi(sm[1])
+		// A 429 or 5xx answer comes back as an error, with its status.
+		if se := (*egress.StatusError)(nil); errors.As(err, &se) {
+			a.Status = se.Status
 		}
 	default:
 		a.Status, a.Egress = resp.Status, resp.Egress.EventID

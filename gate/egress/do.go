@@ -396,6 +396,21 @@ func encodeForm(dest *destination, r *rules, f Form) ([]byte, string, *refusal) 
 	return buf.Bytes(), w.FormDataContentType(), nil
 }
 
+// StatusError reports a destination that kept answering 429 or 5xx: its
+// last status and how many attempts were made. It wraps ErrUnavailable.
+type StatusError struct {
+	Destination string
+	Status      int
+	Attempts    int
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("egress %s: %v: HTTP %d after %d attempt(s)", e.Destination, ErrUnavailable, e.Status, e.Attempts)
+}
+
+// Unwrap makes errors.Is(err, ErrUnavailable) hold.
+func (e *StatusError) Unwrap() error { return ErrUnavailable }
+
 // send makes up to the destination's MaxAttempts attempts and returns the
 // last answer, or an error wrapping ErrUnavailable, ErrResponseTooLarge or
 // the context's error.
@@ -420,10 +435,10 @@ func (g *Gate) send(ctx context.Context, out *outbound, idempotent bool) (status
 		case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
 			retry = idempotent || status == http.StatusTooManyRequests
 			retryAfter = parseRetryAfter(header.Get("Retry-After"), g.opts.Now())
-			err = fmt.Errorf("egress %s: %w: HTTP %d after %d attempt(s)", d.Name, ErrUnavailable, status, attempts)
+			err = &StatusError{Destination: d.Name, Status: status, Attempts: attempts}
 		case status == http.StatusInternalServerError || status == http.StatusBadGateway || status == http.StatusGatewayTimeout:
 			retry = idempotent
-			err = fmt.Errorf("egress %s: %w: HTTP %d after %d attempt(s)", d.Name, ErrUnavailable, status, attempts)
+			err = &StatusError{Destination: d.Name, Status: status, Attempts: attempts}
 		default:
 			return status, header, body, attempts, nil
 		}
