@@ -238,7 +238,7 @@ func newReviewListCmd(g *globals) *cobra.Command {
 	}
 	g.workspaceFlag(cmd)
 	cmd.Flags().StringVar(&status, "status", "open,claimed", "comma-separated statuses, or all")
-	cmd.Flags().StringVar(&reason, "reason", "", "only items opened for this reason: uncertain, contradicted, monitor or always")
+	cmd.Flags().StringVar(&reason, "reason", "", "only items opened for this reason: uncertain, contradicted, monitor, always or ehr-failed")
 	cmd.Flags().IntVar(&limit, "limit", 100, "at most this many items")
 	return cmd
 }

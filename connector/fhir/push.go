@@ -110,7 +110,7 @@ type PushStats struct {
 // failure, source_event, attempt); 5xx, 408, 409, 412, 429 and transport failures
 // are retried by later pushes with exponential backoff and jitter; a
 // refusal the server will repeat (other 4xx), or MaxFailures failures,
-// opens a review item (reason always, cause ehr-failed) and stops: a
+// opens a review item (reason and cause ehr-failed) and stops: a
 // reviewer who approves it gets the write retried, one who rejects it
 // abandons the write. Progress is kept in the ledger's aux bucket and
 // checked against the ledger, so a restart neither loses nor repeats a
@@ -743,7 +743,7 @@ func (c *Connector) failed(ctx context.Context, w *write, werr error) (bool, err
 		return false, c.saveState(w.ev.ID, *w.st)
 	}
 	it, err := review.OpenItem(context.WithoutCancel(ctx), c.l, review.Opening{
-		Trigger: rej.ID, Reason: review.ReasonAlways, Target: w.ev.ID, TargetEntity: w.ev.Entity,
+		Trigger: rej.ID, Reason: review.ReasonEHRFailed, Target: w.ev.ID, TargetEntity: w.ev.Entity,
 		Subject: w.ev.Subject, Actor: SyncActor,
 		Attrs: map[string]string{"cause": ReviewCause, "source_event": w.ev.ID, "attempts": strconv.Itoa(w.st.Attempts)},
 	})

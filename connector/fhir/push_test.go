@@ -328,6 +328,12 @@ func TestPushRetriesThenGoesToReview(t *testing.T) {
 	if f, _ := e.l.History(failure.ID, ledger.ReadOptions{}); f[0].Attrs["cause"] != fhir.ReviewCause {
 		t.Errorf("review item attrs %v", f[0].Attrs)
 	}
+	if failure.Reason != review.ReasonEHRFailed {
+		t.Errorf("the failing write is in review for %q, want %q", failure.Reason, review.ReasonEHRFailed)
+	}
+	if mine, _ := review.ListItems(e.l, review.Filter{Reason: review.ReasonEHRFailed}); len(mine) != 1 {
+		t.Errorf("listing by reason ehr-failed: %d items", len(mine))
+	}
 	e.clock.advance(24 * time.Hour)
 	if ps, _ := e.conn.Push(ctx); ps.Failed != 0 || ps.Waiting != 1 {
 		t.Errorf("while in review: %+v", ps)

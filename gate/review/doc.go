@@ -52,7 +52,7 @@
 // trigger is the ID of the event that opened it (a review.judged or a
 // monitor.hit), so an event opens at most one item. Its events:
 //
-//	review.opened     reason uncertain|contradicted|monitor|always, target
+//	review.opened     reason uncertain|contradicted|monitor|always|ehr-failed, target
 //	                  (event ID), target_entity, fact, field; for monitor
 //	                  items rule, severity and action
 //	review.claimed    by its actor

@@ -16,6 +16,9 @@ const (
 	ReasonContradicted = "contradicted"
 	ReasonMonitor      = "monitor"
 	ReasonAlways       = "always"
+	// ReasonEHRFailed: an approved write the EHR keeps refusing comes
+	// back for a decision (approve to retry, reject to abandon it).
+	ReasonEHRFailed = "ehr-failed"
 )
 
 // Status is where a review item stands.
@@ -86,7 +89,7 @@ type Item struct {
 type Opening struct {
 	// Trigger is the event that opens the item; the item is review/<Trigger>.
 	Trigger string
-	// Reason is uncertain, contradicted, monitor or always.
+	// Reason is uncertain, contradicted, monitor, always or ehr-failed.
 	Reason string
 	// Target is the event the item concerns (default Trigger), of
 	// TargetEntity.
@@ -123,7 +126,7 @@ func OpenItem(ctx context.Context, l *ledger.Ledger, o Opening) (*Item, error) {
 
 func openItem(ctx context.Context, l *ledger.Ledger, o Opening) (*Item, error) {
 	switch o.Reason {
-	case ReasonUncertain, ReasonContradicted, ReasonMonitor, ReasonAlways:
+	case ReasonUncertain, ReasonContradicted, ReasonMonitor, ReasonAlways, ReasonEHRFailed:
 	default:
 		return nil, fmt.Errorf("review: open item: unknown reason %q", o.Reason)
 	}
