@@ -256,6 +256,13 @@ func (s *Server) erase(w http.ResponseWriter, r *http.Request, c *Call) {
 		c.Fail(w, err)
 		return
 	}
+	// The file is in use: it is compacted (no freed page keeping a copy
+	// of the destroyed key) when the appliance next opens it.
+	compaction := "pending: at the next start of the appliance"
+	if err := ledger.MarkForCompaction(c.Ledger.Path()); err != nil {
+		s.log.Error().Str("request_id", c.RequestID).Str("workspace", c.Workspace).Err(err).Msg("erasure: compaction not scheduled")
+		compaction = "not scheduled: stop the appliance and run `frontdesk ledger compact`"
+	}
 	s.log.Info().Str("request_id", c.RequestID).Str("workspace", c.Workspace).Uint64("seq", ev.Seq).Msg("subject erased")
-	c.JSON(w, http.StatusCreated, map[string]any{"seq": ev.Seq, "id": ev.ID, "subject": req.Subject})
+	c.JSON(w, http.StatusCreated, map[string]any{"seq": ev.Seq, "id": ev.ID, "subject": req.Subject, "compaction": compaction})
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"frontdesk/appliance"
 	"frontdesk/crypto"
 	"frontdesk/gate/access"
 	"frontdesk/ledger"
@@ -330,6 +331,45 @@ func TestErasureIsOwnerOnlyAndRecorded(t *testing.T) {
 	e.as(ownerTok, "GET", "/v1/workspaces/alpha/state/patient/44?phi=true", nil).decode(t, &st)
 	if f := st.Fields["name"]; !f.Erased || f.Value != "" {
 		t.Fatalf("erased field %+v", f)
+	}
+}
+
+// TestErasureThroughTheAPICompactsAtNextOpen erases while the ledger is in
+// use: the answer says compaction is pending, and the next opening of the
+// appliance compacts the file, records it, and leaves a ledger that
+// verifies.
+func TestErasureThroughTheAPICompactsAtNextOpen(t *testing.T) {
+	e := newEnv(t)
+	e.seedPatient("alpha", "patient/45", map[string]string{"name": "Forgettable Person"})
+	ownerTok, _ := e.login(e.account("owner", "alpha", access.Owner))
+	var out struct{ Compaction string }
+	e.as(ownerTok, "POST", "/v1/workspaces/alpha/erasures", map[string]string{"subject": "patient/45"}).decode(t, &out)
+	path := e.app.LedgerPath("alpha")
+	if !strings.HasPrefix(out.Compaction, "pending") || !ledger.CompactionPending(path) {
+		t.Fatalf("compaction %q, marked %v", out.Compaction, ledger.CompactionPending(path))
+	}
+	dir := e.app.DataDir()
+	if err := e.app.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a, err := appliance.Open(appliance.Config{DataDir: dir, Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.app = a
+	l, err := a.Ledger("alpha")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ledger.CompactionPending(path) {
+		t.Fatal("the mark survived the opening")
+	}
+	evs, err := a.System().History("compaction/alpha", ledger.ReadOptions{})
+	if err != nil || len(evs) == 0 || evs[len(evs)-1].Type != "ledger-file.compacted" {
+		t.Fatalf("the compaction is not recorded: %v", err)
+	}
+	if rep, err := l.Verify(ledger.VerifyOptions{}); err != nil || !rep.OK || rep.ErasedEvents == 0 {
+		t.Fatalf("after compaction: %v %+v", err, rep)
 	}
 }
 

@@ -338,6 +338,20 @@ func (a *Appliance) ledgerPath(ws string) string {
 }
 
 func (a *Appliance) openLedger(ws string) (*ledger.Ledger, error) {
+	// An erasure made while the ledger was in use asked for compaction
+	// now, before anything holds the file. Its outcome is recorded; a
+	// failure leaves the mark for the next opening and does not keep the
+	// workspace closed.
+	if done, err := ledger.CompactIfMarked(a.ledgerPath(ws)); done || err != nil {
+		ev := ledger.Event{Entity: "compaction/" + ws, Type: "ledger-file.compacted", Source: ledger.SourceSystem, Confidence: 1,
+			Actor: "system/appliance", Attrs: map[string]string{"after": "erasure"}}
+		if err != nil {
+			ev.Type, ev.Attrs["outcome"] = "ledger-file.compaction-failed", "failure"
+		}
+		if _, aerr := a.system.Append(context.Background(), ev); aerr != nil {
+			return nil, aerr
+		}
+	}
 	return ledger.Open(a.ledgerPath(ws), ledger.Options{
 		Workspace: ws, Origin: "frontdesk." + a.id + "/" + ws, KEK: a.kek, Signing: a.signing, Now: a.cfg.Now,
 	})

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -82,6 +83,47 @@ func validReason(r string) bool {
 
 // Erased reports whether subject has been erased.
 func (l *Ledger) Erased(subject string) bool { return l.subjects.isErased(subject) }
+
+// compactPending is the suffix of the marker file that asks for a ledger
+// file to be compacted the next time it is opened while closed.
+const compactPending = ".compact-pending"
+
+// MarkForCompaction records that the ledger file at path must be compacted
+// before it is next opened: an erasure made while the file is in use
+// leaves copies of the destroyed key in freed pages until then.
+func MarkForCompaction(path string) error {
+	f, err := os.OpenFile(path+compactPending, os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("ledger: mark %s for compaction: %w", filepath.Base(path), err)
+	}
+	if err := errors.Join(f.Sync(), f.Close()); err != nil {
+		return fmt.Errorf("ledger: mark %s for compaction: %w", filepath.Base(path), err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// CompactionPending reports whether the file at path is marked for
+// compaction.
+func CompactionPending(path string) bool {
+	_, err := os.Stat(path + compactPending)
+	return err == nil
+}
+
+// CompactIfMarked compacts the closed ledger file at path if it is marked
+// for compaction, then removes the mark. It reports whether it compacted;
+// on an error the mark stays for the next attempt.
+func CompactIfMarked(path string) (bool, error) {
+	if !CompactionPending(path) {
+		return false, nil
+	}
+	if err := CompactFile(path); err != nil {
+		return false, err
+	}
+	if err := os.Remove(path + compactPending); err != nil {
+		return true, fmt.Errorf("ledger: compacted %s but could not remove its mark: %w", filepath.Base(path), err)
+	}
+	return true, syncDir(filepath.Dir(path))
+}
 
 // CompactFile rewrites a closed ledger file so that no freed page — which
 // may hold a destroyed key — survives in it. The file is replaced

@@ -24,33 +24,9 @@ compacted so that no freed page keeps a copy of the destroyed key
 (--no-compact skips this).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.open()
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			ws, err := g.resolveWorkspace(a)
-			if err != nil {
-				return err
-			}
-			l, err := a.Ledger(ws)
-			if err != nil {
-				return err
-			}
-			ev, err := l.Erase(context.Background(), args[0], actor(), reason)
-			if err != nil {
-				return err
-			}
-			if !noCompact {
-				if err := a.CloseLedger(ws); err != nil {
-					return err
-				}
-				if err := ledger.CompactFile(a.LedgerPath(ws)); err != nil {
-					return fmt.Errorf("erased, but compaction failed (run again with the appliance stopped): %w", err)
-				}
-			}
-			g.log.Info().Str("workspace", ws).Uint64("seq", ev.Seq).Msg("subject erased")
-			return g.printLine(map[string]any{"workspace": ws, "seq": ev.Seq, "id": ev.ID, "compacted": !noCompact})
+			return g.withLedger(func(a *appliance.Appliance, l *ledger.Ledger) error {
+				return g.erase(a, l, args[0], reason, noCompact)
+			})
 		},
 	}
 	g.workspaceFlag(erase)
@@ -58,6 +34,28 @@ compacted so that no freed page keeps a copy of the destroyed key
 	erase.Flags().BoolVar(&noCompact, "no-compact", false, "skip compacting the ledger file")
 	cmd.AddCommand(erase)
 	return cmd
+}
+
+// erase erases subject in l and, unless noCompact, compacts l's file.
+func (g *globals) erase(a *appliance.Appliance, l *ledger.Ledger, subject, reason string, noCompact bool) error {
+	ws := l.Workspace()
+	ev, err := l.Erase(context.Background(), subject, actor(), reason)
+	if err != nil {
+		return err
+	}
+	if !noCompact {
+		if err := a.CloseLedger(ws); err != nil {
+			return err
+		}
+		if err := ledger.CompactFile(a.LedgerPath(ws)); err != nil {
+			if merr := ledger.MarkForCompaction(a.LedgerPath(ws)); merr != nil {
+				return fmt.Errorf("erased, but compaction failed (run `frontdesk ledger compact`): %w", err)
+			}
+			return fmt.Errorf("erased, but compaction failed; it is retried when the ledger is next opened, or run `frontdesk ledger compact`: %w", err)
+		}
+	}
+	g.log.Info().Str("workspace", ws).Uint64("seq", ev.Seq).Msg("subject erased")
+	return g.printLine(map[string]any{"workspace": ws, "seq": ev.Seq, "id": ev.ID, "compacted": !noCompact})
 }
 
 func newKeysCmd(g *globals) *cobra.Command {

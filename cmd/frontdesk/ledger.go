@@ -24,7 +24,7 @@ func newLedgerCmd(g *globals) *cobra.Command {
 	cmd.AddCommand(
 		newLedgerAppendCmd(g), newLedgerShowCmd(g), newLedgerHistoryCmd(g), newLedgerStateCmd(g),
 		newLedgerVerifyCmd(g), newLedgerCheckpointCmd(g), newLedgerCheckpointsCmd(g), newLedgerProveCmd(g),
-		newLedgerReindexCmd(g),
+		newLedgerReindexCmd(g), newLedgerCompactCmd(g),
 	)
 	return cmd
 }
@@ -711,6 +711,44 @@ func newLedgerReindexCmd(g *globals) *cobra.Command {
 					return err
 				}
 				return g.printLine(map[string]any{"workspace": l.Workspace(), "events": n})
+			})
+		},
+	}
+	g.workspaceFlag(cmd)
+	return cmd
+}
+
+func newLedgerCompactCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "compact",
+		Short: "Rewrite the ledger file without its free pages (after an erasure; needs the appliance stopped)",
+		Long: `Rewrite the workspace's ledger file so that no freed page survives in it: after
+an erasure, freed pages may still hold a copy of the destroyed key. An erasure
+made through the API while the appliance runs is compacted when the appliance
+next starts; this does it now.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.withLedger(func(a *appliance.Appliance, l *ledger.Ledger) error {
+				ws := l.Workspace()
+				if ws == appliance.SystemWorkspace {
+					return errors.New("the system ledger holds no PHI and is not compacted")
+				}
+				if err := a.CloseLedger(ws); err != nil {
+					return err
+				}
+				path := a.LedgerPath(ws)
+				before, err := os.Stat(path)
+				if err != nil {
+					return err
+				}
+				if err := ledger.CompactFile(path); err != nil {
+					return err
+				}
+				after, err := os.Stat(path)
+				if err != nil {
+					return err
+				}
+				return g.printLine(map[string]any{"workspace": ws, "bytes_before": before.Size(), "bytes_after": after.Size()})
 			})
 		},
 	}

@@ -58,7 +58,15 @@ func TestLedgerCommandsThroughTheAdminSocket(t *testing.T) {
 	if out := mustAdmin(t, t.TempDir(), "proof", "verify", bundle); !strings.Contains(out, "true") {
 		t.Fatalf("proof verify: %s", out)
 	}
-	// Stopped, the same commands read the file directly.
+	// Stopped, the same commands read the file directly, also after the
+	// file is compacted.
+	var sizes struct {
+		BytesBefore int64 `json:"bytes_before"`
+		BytesAfter  int64 `json:"bytes_after"`
+	}
+	if err := json.Unmarshal([]byte(mustAdmin(t, dir, "ledger", "compact", "-w", "clinic")), &sizes); err != nil || sizes.BytesAfter == 0 || sizes.BytesAfter > sizes.BytesBefore {
+		t.Fatalf("compact: %+v %v", sizes, err)
+	}
 	if err := json.Unmarshal([]byte(mustAdmin(t, dir, "ledger", "verify", "-w", "clinic", "--checkpoint", note)), &rep); err != nil || !rep.OK {
 		t.Fatalf("verify after the server stopped: %+v %v", rep, err)
 	}
