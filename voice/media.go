@@ -1,6 +1,9 @@
 package voice
 
 import (
+	"errors"
+	"net"
+
 	"github.com/pion/rtp"
 )
 
@@ -29,4 +32,32 @@ type Media interface {
 	Codec() Codec
 	// Close stops the media in both directions; ReadRTP then returns an error.
 	Close() error
+}
+
+// Relay copies packets from one call's media to another's, as a bridge
+// between two parties does, mapping the audio and telephone-event payload
+// types; other packets are dropped. It returns when from fails or to is
+// closed.
+func Relay(from, to Media) {
+	for {
+		p, err := from.ReadRTP()
+		if err != nil {
+			return
+		}
+		src, dst := from.Codec(), to.Codec()
+		switch {
+		case p.PayloadType == src.PayloadType:
+			p.PayloadType = dst.PayloadType
+		case src.EventPayloadType != 0 && p.PayloadType == src.EventPayloadType:
+			if dst.EventPayloadType == 0 {
+				continue
+			}
+			p.PayloadType = dst.EventPayloadType
+		default:
+			continue
+		}
+		if err := to.WriteRTP(p); errors.Is(err, net.ErrClosed) {
+			return
+		}
+	}
 }

@@ -121,6 +121,9 @@ func startVoice(ctx context.Context, a *appliance.Appliance, srv *api.Server, cf
 			sb.Answer(ctx, line, from, "webrtc")
 		},
 		Identity: callsapi.Actor,
+		// A browser call reaches staff through the SIP agent, which
+		// dials the staff line and relays the audio.
+		Transfer: sb.BridgeTransfer,
 	})
 	if err != nil {
 		return nil, err

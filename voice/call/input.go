@@ -374,7 +374,7 @@ func (s *Session) Transfer(ctx context.Context, target, reason string) error {
 		return fmt.Errorf("call %s: transfer: %w", s.ID(), err)
 	}
 	s.mu.Lock()
-	s.endReason = "transfer"
+	s.endReason, s.transferred = "transfer", true
 	s.mu.Unlock()
 	return nil
 }

@@ -35,6 +35,15 @@ type Line interface {
 	Transfer(ctx context.Context, target string) error
 }
 
+// Detacher is a Line whose audio can be handed to a bridge, as a transfer
+// that relays the call to another party does: Detach stops the session's
+// use of the line's media (its reads and writes fail from then on, and
+// closing it does nothing) and returns the media for the bridge. The line
+// then ends when the bridge hangs it up.
+type Detacher interface {
+	Detach() voice.Media
+}
+
 // Recorder appends events to the workspace ledger; *ledger.Ledger is one.
 type Recorder interface {
 	Append(ctx context.Context, e ledger.Event) (*ledger.Event, error)
@@ -126,8 +135,11 @@ type Session struct {
 	rfc4733   bool
 	endReason string
 	ended     bool
-	mood      *emotion.Analyzer
-	moods     []emotion.Turn
+	// transferred: the line belongs to whoever took the transfer (the
+	// caller's phone, or a bridge), and End leaves it up.
+	transferred bool
+	mood        *emotion.Analyzer
+	moods       []emotion.Turn
 }
 
 // inputEvent is what the listener reports to the dialogue.
@@ -392,10 +404,15 @@ func (s *Session) End(reason string) error {
 	}
 	reason = s.endReason
 	s.mu.Unlock()
+	s.mu.Lock()
+	transferred := s.transferred
+	s.mu.Unlock()
 	select {
 	case <-s.line.Done():
 	default:
-		s.line.Hangup()
+		if !transferred {
+			s.line.Hangup()
+		}
 	}
 	s.cancel()
 	s.media.Close()

@@ -15,8 +15,8 @@ import (
 )
 
 // ErrMediaClosed is returned by ReadRTP and WriteRTP once a call's media has
-// been closed, normally because the call ended.
-var ErrMediaClosed = errors.New("sip: media closed")
+// been closed, normally because the call ended. It wraps net.ErrClosed.
+var ErrMediaClosed = fmt.Errorf("sip: media closed: %w", net.ErrClosed)
 
 // ErrMediaTransferred is returned by a call's Media once the call has been
 // bridged to another party and the agent relays its audio.

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"frontdesk/voice"
 )
 
 var (
@@ -163,8 +165,10 @@ func (c *Call) bridge(ctx context.Context, target string) error {
 		return ErrCallEnded
 	}
 	ep.bg.Add(2) // inside an entered goroutine: safe against close
-	go func() { defer ep.bg.Done(); relay(c.leg.media, out.leg.media) }()
-	go func() { defer ep.bg.Done(); relay(out.leg.media, c.leg.media) }()
+	// Fresh views of both legs' media: the call's own view is detached.
+	caller, staff := newMediaView(c.leg.media), newMediaView(out.leg.media)
+	go func() { defer ep.bg.Done(); voice.Relay(caller, staff) }()
+	go func() { defer ep.bg.Done(); voice.Relay(staff, caller) }()
 	go func() {
 		defer ep.bg.Done()
 		select {
@@ -175,30 +179,4 @@ func (c *Call) bridge(ctx context.Context, target string) error {
 		}
 	}()
 	return nil
-}
-
-// relay copies packets from one leg's media to the other's, mapping the
-// telephone-event payload type, until either side closes.
-func relay(from, to *rtpSession) {
-	for {
-		p, err := from.read(nil, nil)
-		if err != nil {
-			return
-		}
-		src, dst := from.currentCodec(), to.currentCodec()
-		switch {
-		case p.PayloadType == src.PayloadType:
-			p.PayloadType = dst.PayloadType
-		case src.EventPayloadType != 0 && p.PayloadType == src.EventPayloadType:
-			if dst.EventPayloadType == 0 {
-				continue
-			}
-			p.PayloadType = dst.EventPayloadType
-		default:
-			continue
-		}
-		if err := to.write(p); errors.Is(err, ErrMediaClosed) {
-			return
-		}
-	}
 }

@@ -127,6 +127,54 @@ func (sb *Switchboard) Answer(ctx context.Context, line call.Line, from, to stri
 	return derr
 }
 
+// BridgeTransfer transfers a call whose line can hand its audio over (a
+// browser call, call.Detacher) to target, the staff line when empty: the
+// SIP agent dials target with the call's codec and relays audio both ways
+// until either side hangs up, which hangs up the other. It is the webrtc
+// handler's Transfer. On an error the call goes on with its dialogue.
+func (sb *Switchboard) BridgeTransfer(ctx context.Context, line call.Line, target string) error {
+	d, ok := line.(call.Detacher)
+	if !ok {
+		return errors.New("switchboard: transfer: this call's audio cannot be bridged")
+	}
+	if sb.agent == nil {
+		return errors.New("switchboard: transfer: no SIP agent to reach the staff line")
+	}
+	if target == "" {
+		target = sb.cfg.SIP.TransferURI
+	}
+	if target == "" {
+		return errors.New("switchboard: transfer: no staff line is configured")
+	}
+	codec := line.Media().Codec()
+	ev := codec.EventPayloadType
+	if ev == 0 {
+		ev = 101
+	}
+	out, err := sb.agent.Dial(ctx, target, sip.DialOptions{Codecs: []string{codec.Name}, EventPayloadType: ev})
+	if err != nil {
+		return fmt.Errorf("switchboard: transfer: %w", err)
+	}
+	select {
+	case <-line.Done():
+		out.Hangup()
+		return errors.New("switchboard: transfer: the caller hung up")
+	default:
+	}
+	caller, staff := d.Detach(), out.Media()
+	go voice.Relay(caller, staff)
+	go voice.Relay(staff, caller)
+	go func() {
+		select {
+		case <-line.Done():
+			out.Hangup()
+		case <-out.Done():
+			caller.Close()
+		}
+	}()
+	return nil
+}
+
 // Active is the number of calls in progress.
 func (sb *Switchboard) Active() int {
 	sb.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"net/netip"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -196,5 +197,62 @@ func TestLineCheckWithBaresip(t *testing.T) {
 	}
 	if !loud(heard) {
 		t.Fatal("baresip heard silence")
+	}
+}
+
+// TestTransferBridgeOutlivesTheDialogue calls in from a phone that refuses
+// REFER, so the transfer is bridged by the agent: the call must stay up
+// after the dialogue and its session end, carry audio both ways, and end
+// when staff hang up.
+func TestTransferBridgeOutlivesTheDialogue(t *testing.T) {
+	var callerHeard atomic.Int64
+	staff := testkit.StartStaffPhone(t)
+	l := testkit.Ledger(t, "clinic")
+	rec, syn := testkit.Engines(t)
+	cfg := testkit.LoopbackSIP()
+	cfg.TransferURI = staff.URI
+	ended := make(chan error, 1)
+	sb, err := New(Config{SIP: &cfg}, l, rec, syn, func(ctx context.Context, s *call.Session) error {
+		err := s.Transfer(ctx, "", "caller-asked")
+		ended <- err
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := sip.Dial(ctx, "sip:frontdesk@"+sb.Agent().Addr("udp").String(), sip.DialOptions{LocalAddr: "127.0.0.1:0", PublicIP: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Hangup()
+	go testkit.CountLoud(out.Media(), &callerHeard)
+	go testkit.PlayTone(ctx, out.Media())
+	if err := <-ended; err != nil {
+		t.Fatalf("transfer: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for staff.Heard.Load() < 25 || callerHeard.Load() < 25 {
+		if time.Now().After(deadline) {
+			t.Fatalf("audio relayed: staff heard %d loud packets, the caller %d", staff.Heard.Load(), callerHeard.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if waitFor(t, l, 5*time.Second, func(e *ledger.Event) bool { return e.Type == "call.ended" && e.Attrs["reason"] == "transfer" }) == nil {
+		t.Fatal("the session did not end with reason transfer")
+	}
+	select {
+	case <-out.Done():
+		t.Fatalf("the caller was hung up when the dialogue ended: %s", out.EndReason())
+	case <-time.After(300 * time.Millisecond):
+	}
+	(<-staff.Calls).Hangup("")
+	select {
+	case <-out.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("staff hung up, but the caller's call goes on")
 	}
 }

@@ -33,6 +33,9 @@ const (
 	EndDisconnected EndReason = "disconnected"
 	// EndShutdown: the handler closed.
 	EndShutdown EndReason = "shutdown"
+	// EndTransfer: the call was bridged to another party, and the bridge
+	// has ended.
+	EndTransfer EndReason = "transfer"
 )
 
 // ErrNoTransfer reports a transfer asked of a browser call when the
@@ -60,9 +63,10 @@ type Call struct {
 	endOnce   sync.Once
 	wg        sync.WaitGroup // the RTCP reader
 
-	mu     sync.Mutex
-	reason EndReason
-	timer  *time.Timer
+	mu      sync.Mutex
+	reason  EndReason
+	timer   *time.Timer
+	bridged bool // the media is a bridge's: see Detach
 }
 
 // newID returns a random call identifier, also the session's resource
@@ -154,6 +158,9 @@ func (c *Call) startTimer(d time.Duration) {
 func (c *Call) end(reason EndReason) {
 	c.endOnce.Do(func() {
 		c.mu.Lock()
+		if c.bridged && reason == EndHangup {
+			reason = EndTransfer
+		}
 		c.reason = reason
 		if c.timer != nil {
 			c.timer.Stop()
@@ -216,4 +223,27 @@ func (c *Call) Transfer(ctx context.Context, target string) error {
 	return c.transfer(ctx, c, target)
 }
 
-var _ call.Line = (*Call)(nil)
+// Detach hands the call's audio to a bridge (call.Detacher): the media the
+// session holds fails from now on, and the one returned reads the caller
+// and writes to them until the call ends. Once bridged, the handler leaves
+// the call up when Answer returns; whoever holds the bridge hangs it up,
+// and the call ends with EndTransfer.
+func (c *Call) Detach() voice.Media {
+	c.mu.Lock()
+	c.bridged = true
+	c.mu.Unlock()
+	c.media.detach()
+	return &bridgeMedia{m: c.media}
+}
+
+// isBridged reports whether Detach was called.
+func (c *Call) isBridged() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bridged
+}
+
+var (
+	_ call.Line     = (*Call)(nil)
+	_ call.Detacher = (*Call)(nil)
+)

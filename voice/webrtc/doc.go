@@ -12,6 +12,11 @@
 // configurable UDP port range, and answers without trickle ICE, once
 // gathering is complete.
 //
+// A browser call is transferred to staff by a bridge (HandlerConfig's
+// Transfer, a Switchboard's BridgeTransfer): the SIP agent dials the staff
+// line and relays the audio, renumbering the staff side's packets to
+// continue the SRTP stream the browser has been receiving.
+//
 // PageHandler serves the call page staff open in a browser: one button,
 // a keypad and a status line, with a strict Content-Security-Policy. Dial
 // places a call to the endpoint from Go, for line checks and tests.

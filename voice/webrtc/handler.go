@@ -31,8 +31,9 @@ type HandlerConfig struct {
 	// layer authenticates before the handler runs. A session may be
 	// deleted only with the identity that created it. Nil: "".
 	Identity func(r *http.Request) string
-	// Transfer, when set, is what Line.Transfer does for browser calls;
-	// without it Transfer returns ErrNoTransfer.
+	// Transfer, when set, is what Line.Transfer does for browser calls
+	// (usually a Switchboard's BridgeTransfer, which relays the call to the
+	// staff line over SIP); without it Transfer returns ErrNoTransfer.
 	Transfer func(ctx context.Context, line call.Line, target string) error
 	// MaxCalls bounds the calls in progress or being set up (default 8);
 	// beyond it offers get 503.
@@ -293,6 +294,13 @@ func (h *Handler) run(c *Call) {
 	go func() {
 		defer h.wg.Done()
 		h.cfg.Answer(h.ctx, c, c.from)
+		if c.isBridged() {
+			// The bridge hangs up; the handler's shutdown ends it too.
+			select {
+			case <-c.done:
+			case <-h.ctx.Done():
+			}
+		}
 		c.Hangup()
 	}()
 }

@@ -28,10 +28,29 @@ type Media struct {
 	trackOnce sync.Once
 	ready     chan struct{} // closed once track is set
 	track     *pion.TrackRemote
+
+	detachOnce sync.Once
+	detached   chan struct{} // closed when a bridge takes the audio
 }
 
 func newMedia(c *Call) *Media {
-	return &Media{c: c, out: &outTrack{}, ready: make(chan struct{})}
+	return &Media{c: c, out: &outTrack{}, ready: make(chan struct{}), detached: make(chan struct{})}
+}
+
+// ErrMediaTransferred is what the session's media returns once the call's
+// audio has been handed to a bridge. It wraps net.ErrClosed, which tells a
+// pacer to stop.
+var ErrMediaTransferred = fmt.Errorf("webrtc: media handed to a transfer bridge: %w", net.ErrClosed)
+
+func (m *Media) detach() { m.detachOnce.Do(func() { close(m.detached) }) }
+
+func (m *Media) isDetached() bool {
+	select {
+	case <-m.detached:
+		return true
+	default:
+		return false
+	}
 }
 
 // setTrack takes the first remote audio track; others are ignored.
@@ -53,9 +72,24 @@ func (m *Media) setTrack(t *pion.TrackRemote) bool {
 var errClosed = fmt.Errorf("webrtc: media closed: %w", net.ErrClosed)
 
 // ReadRTP returns the next packet from the caller. It waits for the
-// caller's track to start, and returns an error once the call has ended.
-// Packets of a payload type that was not negotiated are skipped.
+// caller's track to start, and returns an error once the call has ended,
+// or ErrMediaTransferred once a bridge has the audio. Packets of a payload
+// type that was not negotiated are skipped.
 func (m *Media) ReadRTP() (*rtp.Packet, error) {
+	if m.isDetached() {
+		return nil, ErrMediaTransferred
+	}
+	p, err := m.read()
+	if err == nil && m.isDetached() {
+		// Read as the bridge took over: one packet (20 ms) goes to
+		// neither side.
+		return nil, ErrMediaTransferred
+	}
+	return p, err
+}
+
+// read returns the next packet from the caller's track.
+func (m *Media) read() (*rtp.Packet, error) {
 	select {
 	case <-m.ready:
 	case <-m.c.done:
@@ -82,6 +116,14 @@ func (m *Media) ReadRTP() (*rtp.Packet, error) {
 // dropped, as a datagram socket would; after the call has ended it returns
 // an error wrapping net.ErrClosed.
 func (m *Media) WriteRTP(p *rtp.Packet) error {
+	if m.isDetached() {
+		return ErrMediaTransferred
+	}
+	return m.write(p)
+}
+
+// write sends p to the caller.
+func (m *Media) write(p *rtp.Packet) error {
 	select {
 	case <-m.c.done:
 		return errClosed
@@ -102,10 +144,56 @@ func (m *Media) WriteRTP(p *rtp.Packet) error {
 // payload type when it offered one.
 func (m *Media) Codec() voice.Codec { return m.codec }
 
-// Close ends the call and waits until the peer connection has shut down.
+// Close ends the call and waits until the peer connection has shut down;
+// once a bridge has the audio it does nothing.
 func (m *Media) Close() error {
+	if m.isDetached() {
+		return nil
+	}
 	m.c.end(EndHangup)
 	<-m.c.closed
+	return nil
+}
+
+// bridgeMedia is the call's audio as a bridge holds it after Detach.
+type bridgeMedia struct {
+	m *Media
+
+	mu sync.Mutex
+	// started, seqDelta, tsDelta: the bridged party's packets are
+	// renumbered to continue the stream the caller has been receiving,
+	// which SRTP's replay protection would otherwise cut off.
+	started  bool
+	seqDelta uint16
+	tsDelta  uint32
+}
+
+func (b *bridgeMedia) ReadRTP() (*rtp.Packet, error) { return b.m.read() }
+func (b *bridgeMedia) Codec() voice.Codec            { return b.m.codec }
+
+// WriteRTP sends p to the caller, renumbered to follow what was sent
+// before the bridge.
+func (b *bridgeMedia) WriteRTP(p *rtp.Packet) error {
+	b.mu.Lock()
+	if !b.started {
+		b.started = true
+		seq, ts, sent := b.m.out.last()
+		if sent {
+			b.seqDelta = seq + 1 - p.SequenceNumber
+			b.tsDelta = ts + 160 - p.Timestamp
+		}
+	}
+	q := *p
+	q.SequenceNumber += b.seqDelta
+	q.Timestamp += b.tsDelta
+	b.mu.Unlock()
+	return b.m.write(&q)
+}
+
+// Close ends the call.
+func (b *bridgeMedia) Close() error {
+	b.m.c.end(EndTransfer)
+	<-b.m.c.closed
 	return nil
 }
 
@@ -118,6 +206,20 @@ type outTrack struct {
 	ssrc uint32
 	w    pion.TrackLocalWriter
 	id   string
+
+	// The sequence number and timestamp last sent, for a bridge to
+	// continue from.
+	lastMu  sync.Mutex
+	lastSeq uint16
+	lastTS  uint32
+	sent    bool
+}
+
+// last returns the sequence number and timestamp last sent, if any.
+func (t *outTrack) last() (seq uint16, ts uint32, sent bool) {
+	t.lastMu.Lock()
+	defer t.lastMu.Unlock()
+	return t.lastSeq, t.lastTS, t.sent
 }
 
 // Bind attaches the track to a negotiated sender: it needs PCMU.
@@ -165,6 +267,11 @@ func (t *outTrack) write(p *rtp.Packet) error {
 	h := p.Header
 	h.SSRC = t.ssrc
 	_, err := t.w.WriteRTP(&h, p.Payload)
+	if err == nil {
+		t.lastMu.Lock()
+		t.lastSeq, t.lastTS, t.sent = h.SequenceNumber, h.Timestamp, true
+		t.lastMu.Unlock()
+	}
 	return err
 }
 
