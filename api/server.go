@@ -346,8 +346,9 @@ func (s *Server) ServeTLS(l net.Listener) error {
 }
 
 // Run listens on the HTTPS address and the admin socket and serves both
-// until ctx ends, then shuts down gracefully: new connections are refused
-// and in-flight requests finish (their access events committed).
+// until ctx ends, then shuts down gracefully: new connections are refused,
+// in-flight requests finish (their access events committed), and the live
+// sessions are kept for the next start.
 func (s *Server) Run(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.cfg.HTTPSAddr)
 	if err != nil {
@@ -370,6 +371,13 @@ func (s *Server) Run(ctx context.Context) error {
 	defer cancel()
 	if serr := s.Shutdown(sctx); err == nil {
 		err = serr
+	}
+	// No request is in flight now: the sessions are kept for the next
+	// start, so that a restart does not sign everyone out.
+	if n, kerr := s.dir.KeepSessions(context.Background()); kerr != nil {
+		s.log.Warn().Err(kerr).Msg("sessions not kept: everyone signs in again after the restart")
+	} else if n > 0 {
+		s.log.Info().Int("sessions", n).Msg("sessions kept for the next start")
 	}
 	return err
 }

@@ -131,6 +131,9 @@ func Open(sys *ledger.Ledger, cfg Config) (*Directory, error) {
 	if err := d.catchUp(); err != nil {
 		return nil, err
 	}
+	if err := d.restoreSessions(); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 

@@ -29,8 +29,10 @@ const (
 	PendingMFA      = "mfa"      // enrol a second factor
 )
 
-// Session is a signed-in account. Sessions live in memory only: a restart
-// signs everyone out, and no session token is ever written to disk.
+// Session is a signed-in account. Sessions live in memory, and no session
+// token is ever written to disk; a graceful shutdown keeps them for the
+// next start as their tokens' hashes (see KeepSessions), a crash signs
+// everyone out.
 type Session struct {
 	// ID is the session's public handle (never the token), as recorded in
 	// events.
