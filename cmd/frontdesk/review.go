@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 
@@ -72,8 +73,13 @@ type localReview struct {
 
 // reviewBackend opens the data directory for the review commands. The
 // local operator, who holds the key-encryption key, acts as an owner.
+// While `frontdesk serve` holds the directory, the commands go through its
+// admin socket instead.
 func (g *globals) reviewBackend() (reviewBackend, error) {
 	a, err := g.open()
+	if errors.Is(err, appliance.ErrInUse) {
+		return g.socketReview()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -165,6 +171,118 @@ func (r *localReview) Show(id string, phi bool) (*itemView, error) {
 		v.Decisions[dest] = d
 	}
 	return v, nil
+}
+
+// socketReview acts on the review queue through a running server's admin
+// socket, with the API's handlers, authorization and access records.
+type socketReview struct {
+	c  *apiClient
+	ws string // the workspace's API path
+}
+
+func (g *globals) socketReview() (reviewBackend, error) {
+	c, err := g.client()
+	if err != nil {
+		return nil, err
+	}
+	ws, err := c.workspace(g.workspace)
+	if err != nil {
+		c.close()
+		return nil, err
+	}
+	return &socketReview{c: c, ws: "/v1/workspaces/" + url.PathEscape(ws)}, nil
+}
+
+func (r *socketReview) Close() error { return r.c.close() }
+
+// item is the API path of review item id.
+func (r *socketReview) item(id string) string {
+	return r.ws + "/review/" + url.PathEscape(strings.TrimPrefix(id, "review/"))
+}
+
+func (r *socketReview) List(f review.Filter) ([]*review.Item, error) {
+	q := url.Values{}
+	if f.Reason != "" {
+		q.Set("reason", f.Reason)
+	}
+	if len(f.Statuses) > 0 {
+		st := make([]string, len(f.Statuses))
+		for i, s := range f.Statuses {
+			st[i] = string(s)
+		}
+		q.Set("status", strings.Join(st, ","))
+	}
+	var out struct{ Items []*review.Item }
+	err := r.c.do("GET", r.ws+"/review?"+q.Encode(), nil, &out)
+	return out.Items, err
+}
+
+func (r *socketReview) Show(id string, phi bool) (*itemView, error) {
+	var s struct {
+		review.Item
+		Value string           `json:"value"`
+		Heard string           `json:"heard"`
+		Gate  *review.Decision `json:"gate"`
+	}
+	if err := r.c.do("GET", r.item(id), nil, &s); err != nil {
+		return nil, err
+	}
+	v := &itemView{Item: &s.Item}
+	if phi {
+		v.Value = s.Value
+		if s.Heard != "" {
+			v.Turn = &turnView{Text: s.Heard}
+		}
+	}
+	if s.Gate != nil {
+		v.Decisions = map[string]review.Decision{"ehr": *s.Gate}
+	}
+	return v, nil
+}
+
+func (r *socketReview) decide(id, action string, d review.Resolution, value string) (*review.Item, error) {
+	body := map[string]string{"reason": d.Reason}
+	if d.Note != "" {
+		body["note"] = d.Note
+	}
+	if value != "" {
+		body["value"] = value
+	}
+	var it review.Item
+	if err := r.c.do("POST", r.item(id)+"/"+action, body, &it); err != nil {
+		return nil, err
+	}
+	return &it, nil
+}
+
+func (r *socketReview) Claim(id string) (*review.Item, error) {
+	var it review.Item
+	if err := r.c.do("POST", r.item(id)+"/claim", nil, &it); err != nil {
+		return nil, err
+	}
+	return &it, nil
+}
+
+func (r *socketReview) Approve(id string, d review.Resolution) (*review.Item, error) {
+	return r.decide(id, "approve", d, "")
+}
+
+func (r *socketReview) Reject(id string, d review.Resolution) (*review.Item, error) {
+	return r.decide(id, "reject", d, "")
+}
+
+func (r *socketReview) Correct(id string, d review.Resolution, value string) (*review.Item, error) {
+	return r.decide(id, "correct", d, value)
+}
+
+func (r *socketReview) Judge(string) (*judgeView, error) {
+	return nil, errors.New("review judge needs the data directory: while `frontdesk serve` runs, the appliance judges facts itself")
+}
+
+func (r *socketReview) MayWrite(eventID, destination string) (review.Decision, error) {
+	var d review.Decision
+	err := r.c.do("GET", r.ws+"/gate/"+url.PathEscape(eventID)+"?"+url.Values{"destination": {destination}}.Encode(), nil, &d)
+	return d, err
 }
 
 func newReviewCmd(g *globals) *cobra.Command {

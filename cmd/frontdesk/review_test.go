@@ -172,3 +172,37 @@ func TestReviewCLI(t *testing.T) {
 		t.Fatalf("judge: %s %v", out, err)
 	}
 }
+
+// TestReviewCLIThroughTheAdminSocket decides review items while `frontdesk
+// serve` holds the data directory: the commands go through its admin
+// socket.
+func TestReviewCLIThroughTheAdminSocket(t *testing.T) {
+	dir, dobItem, phoneItem, dobFact := seedReview(t)
+	stop := serveInBackground(t, dir)
+	out := mustAdmin(t, dir, "review", "list")
+	var items []review.Item
+	if err := json.Unmarshal([]byte(out), &items); err != nil || len(items) != 2 {
+		t.Fatalf("list through the socket: %s %v", out, err)
+	}
+	var v itemView
+	if err := json.Unmarshal([]byte(mustAdmin(t, dir, "review", "show", dobItem)), &v); err != nil || v.Value != "1980-03-14" ||
+		v.Turn == nil || !strings.Contains(v.Turn.Text, "march fourteenth") || v.Decisions["ehr"].Allow {
+		t.Fatalf("show through the socket: %+v %v", v, err)
+	}
+	mustAdmin(t, dir, "review", "claim", dobItem)
+	var it review.Item
+	if err := json.Unmarshal([]byte(mustAdmin(t, dir, "review", "approve", dobItem, "--reason", "confirmed-with-caller")), &it); err != nil || it.Status != review.StatusApproved {
+		t.Fatalf("approve through the socket: %+v %v", it, err)
+	}
+	var d review.Decision
+	if err := json.Unmarshal([]byte(mustAdmin(t, dir, "review", "may-write", dobFact)), &d); err != nil || !d.Allow {
+		t.Fatalf("may-write after approval: %+v %v", d, err)
+	}
+	mustAdmin(t, dir, "review", "reject", phoneItem, "--reason", "caller-unsure")
+	if _, _, err := admin(t, context.Background(), dir, "review", "judge", dobFact); err == nil || !strings.Contains(err.Error(), "serve") {
+		t.Fatalf("judge through the socket: %v", err)
+	}
+	if !strings.Contains(stop(), "POST /v1/workspaces/{ws}/review/{item}/approve") {
+		t.Error("the server did not serve the approval")
+	}
+}
