@@ -170,6 +170,19 @@ func (d *indexDigest) add(seed maphash.Seed, entry []byte) {
 	d.sum += maphash.Bytes(seed, entry)
 }
 
+// addEntry adds an index bucket's entry, key and value, to the digest,
+// building it in scratch, which it returns for reuse. Values count: the
+// entity, type and subject indexes have empty ones.
+func (d *indexDigest) addEntry(seed maphash.Seed, scratch, k, v []byte) []byte {
+	scratch = append(append(scratch[:0], k...), v...)
+	d.add(seed, scratch)
+	return scratch
+}
+
+// digestedIndexes are the index buckets Verify digests, in the order of
+// chunkResult.idx.
+var digestedIndexes = [4][]byte{bIdxID, bIdxEntity, bIdxType, bIdxSubject}
+
 // indexEntry builds, in scratch, an index bucket's key and value as one
 // byte string: name ‖ 0x00 ‖ seq for the entity, type and subject indexes
 // (whose values are empty), id ‖ seq for the ID index.
@@ -417,7 +430,7 @@ func (v *verifier) checkStructure(tx *bolt.Tx) (problems []Problem, idx [4]index
 	// Every page is either reachable from the root bucket, free, the free
 	// list's own or a meta page, as of this transaction. The same walk
 	// digests the index buckets.
-	names := [4][]byte{bIdxID, bIdxEntity, bIdxType, bIdxSubject}
+	names := digestedIndexes
 	var disordered [4]bool
 	var scratch []byte
 	visitor := func(name []byte) func(k, val []byte) {
@@ -431,10 +444,7 @@ func (v *verifier) checkStructure(tx *bolt.Tx) (problems []Problem, idx [4]index
 					disordered[i] = true
 				}
 				last = k
-				// Values are part of the digest: the entity, type and
-				// subject indexes have empty ones.
-				scratch = append(append(scratch[:0], k...), val...)
-				idx[i].add(v.seed, scratch)
+				scratch = idx[i].addEntry(v.seed, scratch, k, val)
 			}
 		}
 		return nil
@@ -682,7 +692,7 @@ func (v *verifier) walk(n uint64, txs []*bolt.Tx) error {
 		v.rep.add(p)
 	}
 	v.checkErasures(erasures)
-	names := [4][]byte{bIdxID, bIdxEntity, bIdxType, bIdxSubject}
+	names := digestedIndexes
 	for i := range names {
 		if gotIdx[i] != idx[i] {
 			v.rep.add(Problem{Kind: "index", Detail: fmt.Sprintf("index %s does not match the log (%d entries, want %d): run `frontdesk ledger reindex`", names[i], gotIdx[i].n, idx[i].n)})
@@ -1005,9 +1015,8 @@ func (v *verifier) checkErasures(seen []erasureSeen) {
 
 // scanIndexes computes each index bucket's digest, checking key order.
 func (v *verifier) scanIndexes(tx *bolt.Tx) (got [4]indexDigest, problems []Problem) {
-	names := [4][]byte{bIdxID, bIdxEntity, bIdxType, bIdxSubject}
 	var scratch []byte
-	for i, name := range names {
+	for i, name := range digestedIndexes {
 		var last []byte
 		ordered := true
 		tx.Bucket(name).ForEach(func(k, val []byte) error {
@@ -1017,10 +1026,7 @@ func (v *verifier) scanIndexes(tx *bolt.Tx) (got [4]indexDigest, problems []Prob
 				return errStop
 			}
 			last = k
-			// Values are part of the digest: the entity, type and
-			// subject indexes have empty ones.
-			scratch = append(append(scratch[:0], k...), val...)
-			got[i].add(v.seed, scratch)
+			scratch = got[i].addEntry(v.seed, scratch, k, val)
 			return nil
 		})
 		if !ordered {
