@@ -17,11 +17,15 @@ import (
 	"frontdesk/crypto"
 )
 
-// TestMain lets the crash test re-run this binary as a child that appends
-// until it is killed.
+// TestMain lets the crash and full-disk tests re-run this binary as a
+// child that appends until it is killed or its files cannot grow.
 func TestMain(m *testing.M) {
 	if dir := os.Getenv("FRONTDESK_CRASH_CHILD"); dir != "" {
 		crashChild(dir)
+		return
+	}
+	if dir := os.Getenv("FRONTDESK_FULL_CHILD"); dir != "" {
+		fullDiskChild(dir)
 		return
 	}
 	code := m.Run()
@@ -56,15 +60,20 @@ func crashKeys(dir string) (*crypto.KEK, *crypto.SigningKey, error) {
 	return kek, sk, err
 }
 
+// openCrashLedger opens the ledger the crash and full-disk children and
+// tests share, with WAL segments of segment bytes.
+func openCrashLedger(dir string, segment int64) (*Ledger, error) {
+	kek, sk, err := crashKeys(dir)
+	if err != nil {
+		return nil, err
+	}
+	return Open(filepath.Join(dir, "ledger.db"), Options{Workspace: "crash", KEK: kek, Signing: sk, SegmentSize: segment})
+}
+
 // crashChild appends from 8 goroutines and prints "ack SEQ ID" for each
 // acknowledged event, until it is killed.
 func crashChild(dir string) {
-	kek, sk, err := crashKeys(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(3)
-	}
-	l, err := Open(filepath.Join(dir, "ledger.db"), Options{Workspace: "crash", KEK: kek, Signing: sk, SegmentSize: 256 << 10})
+	l, err := openCrashLedger(dir, 256<<10)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(3)
@@ -167,11 +176,7 @@ func TestCrashKeepsAcknowledgedEvents(t *testing.T) {
 			t.Fatalf("round %d: child acknowledged nothing: %s", round, stderr.String())
 		}
 
-		kek, sk, err := crashKeys(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		l, err := Open(filepath.Join(dir, "ledger.db"), Options{Workspace: "crash", KEK: kek, Signing: sk, SegmentSize: 256 << 10})
+		l, err := openCrashLedger(dir, 256<<10)
 		if err != nil {
 			t.Fatalf("round %d: reopen after kill: %v", round, err)
 		}
