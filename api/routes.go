@@ -117,8 +117,23 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request, c *Call) {
 	w.Write(openAPIDocument)
 }
 
+// health answers monitoring: 200 while every open ledger takes appends,
+// 503 when one does not (a full disk, an I/O error). The public answer
+// names no workspace and no path; the log says which and why.
 func (s *Server) health(w http.ResponseWriter, r *http.Request, c *Call) {
-	c.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	stopped := s.app.Failing()
+	if len(stopped) == 0 {
+		c.JSON(w, http.StatusOK, map[string]any{"status": "ok"})
+		return
+	}
+	for ws, err := range stopped {
+		// Once per ledger, not at every probe.
+		if _, seen := s.stoppedLogged.LoadOrStore(ws, true); !seen {
+			s.log.Error().Str("workspace", ws).Err(err).Msg("ledger takes no appends: free the disk; restart the appliance if the ledger stopped")
+		}
+	}
+	c.JSON(w, http.StatusServiceUnavailable, map[string]any{"status": "degraded", "ledgers_failing": len(stopped),
+		"action": "a ledger takes no appends (is the disk full?): see the log, remove the cause, and restart the appliance if the ledger stopped"})
 }
 
 // Query parameters. Their errors name the parameter, never its value.

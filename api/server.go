@@ -70,6 +70,9 @@ func (c Config) withDefaults(dataDir string) Config {
 type Server struct {
 	cfg Config
 	app *appliance.Appliance
+	// stoppedLogged holds the workspaces whose stopped ledger health has
+	// logged.
+	stoppedLogged sync.Map
 	dir *access.Directory
 	log zerolog.Logger
 	mux *http.ServeMux

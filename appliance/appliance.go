@@ -469,6 +469,24 @@ func (a *Appliance) DefaultWorkspace() (string, error) {
 	return "", fmt.Errorf("there are %d workspaces (%s): choose one with --workspace", len(ws), strings.Join(ids, ", "))
 }
 
+// Failing returns the open ledgers that do not take appends, by
+// workspace, with the reason (ledger.Ledger.Failed): a full disk or an I/O
+// error.
+func (a *Appliance) Failing() map[string]error {
+	out := map[string]error{}
+	if err := a.system.Failed(); err != nil {
+		out[SystemWorkspace] = err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for ws, l := range a.workspaces {
+		if err := l.Failed(); err != nil {
+			out[ws] = err
+		}
+	}
+	return out
+}
+
 // LedgerPath is the file of workspace id's ledger.
 func (a *Appliance) LedgerPath(id string) string { return a.ledgerPath(id) }
 

@@ -211,12 +211,13 @@ func (l *Ledger) commitGroup(group []*appendReq, buf []byte) []byte {
 		}
 		l.subjects.mu.Unlock()
 		var syncErr *syncError
+		l.mu.Lock()
 		if errors.As(err, &syncErr) {
-			l.mu.Lock()
 			l.failed = fmt.Errorf("%w: %v", ErrFailed, err)
 			l.cond.Broadcast()
-			l.mu.Unlock()
 		}
+		l.writeErr = err
+		l.mu.Unlock()
 		for _, r := range accepted {
 			r.done <- err
 		}
@@ -227,6 +228,7 @@ func (l *Ledger) commitGroup(group []*appendReq, buf []byte) []byte {
 		l.subjects.markErased(subject)
 	}
 	l.mu.Lock()
+	l.writeErr = nil
 	for _, rec := range recs {
 		l.pendingID[rec.id] = pendingRef{seq: rec.seq, entity: rec.entity}
 		l.pendingEn[rec.entity] = rec.seq

@@ -54,6 +54,9 @@ func fullDiskChild(dir string) {
 				ev, err := l.Append(context.Background(), benchEvent(w*1_000_000+i))
 				mu.Lock()
 				if err != nil {
+					if l.Failed() == nil {
+						fmt.Fprintf(out, "not failing after %s\n", err)
+					}
 					fmt.Fprintf(out, "refused %s\n", err)
 					out.Flush()
 					os.Exit(0)
@@ -96,6 +99,8 @@ func TestFullDiskLosesNothing(t *testing.T) {
 				acked[seq] = id
 			} else if r, ok := strings.CutPrefix(line, "refused "); ok {
 				refusal = r
+			} else if strings.HasPrefix(line, "not failing") {
+				t.Errorf("limit %d: the ledger refused an append but Failed says nothing: %s", limit, line)
 			}
 		}
 		// A log segment is written out in full before it takes events, so

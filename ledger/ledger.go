@@ -116,6 +116,9 @@ type Ledger struct {
 	pendingID map[string]pendingRef
 	pendingEn map[string]uint64 // entity → highest pending seq
 	failed    error
+	// writeErr is why the last group of appends could not be written to
+	// the log (a full disk, say), until a group is.
+	writeErr error
 
 	sizeAtomic atomic.Uint64 // mirrors size for lock-free readers
 	front      frontier      // applier only
@@ -428,6 +431,21 @@ func (l *Ledger) Sync() error {
 		l.cond.Wait()
 	}
 	return l.failed
+}
+
+// Failed returns what keeps the ledger from taking appends, or nil while
+// it takes them: the failure that stopped it (wrapping ErrFailed; a
+// stopped ledger serves the events it had applied and, reopened with the
+// cause removed, takes appends again having lost nothing it
+// acknowledged), or why the last appends could not be written to its log
+// (a full disk; it tries again with the next ones).
+func (l *Ledger) Failed() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.failed != nil {
+		return l.failed
+	}
+	return l.writeErr
 }
 
 // waitApplied waits until the event at seq is in bbolt.
