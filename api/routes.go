@@ -128,7 +128,7 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request, c *Call) {
 	}
 	for ws, err := range stopped {
 		// Once per ledger, not at every probe.
-		if _, seen := s.stoppedLogged.LoadOrStore(ws, true); !seen {
+		if _, seen := s.failingLogged.LoadOrStore(ws, true); !seen {
 			s.log.Error().Str("workspace", ws).Err(err).Msg("ledger takes no appends: free the disk; restart the appliance if the ledger stopped")
 		}
 	}

@@ -70,12 +70,13 @@ func (c Config) withDefaults(dataDir string) Config {
 type Server struct {
 	cfg Config
 	app *appliance.Appliance
-	// stoppedLogged holds the workspaces whose stopped ledger health has
-	// logged.
-	stoppedLogged sync.Map
 	dir *access.Directory
 	log zerolog.Logger
 	mux *http.ServeMux
+
+	// failingLogged holds the workspaces whose failing ledger health has
+	// logged.
+	failingLogged sync.Map
 
 	mu       sync.Mutex
 	routes   []Route
