@@ -121,18 +121,19 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request, c *Call) {
 // 503 when one does not (a full disk, an I/O error). The public answer
 // names no workspace and no path; the log says which and why.
 func (s *Server) health(w http.ResponseWriter, r *http.Request, c *Call) {
-	stopped := s.app.Failing()
-	if len(stopped) == 0 {
+	failing := s.app.Failing()
+	if len(failing) == 0 {
+		s.failingLogged.Clear()
 		c.JSON(w, http.StatusOK, map[string]any{"status": "ok"})
 		return
 	}
-	for ws, err := range stopped {
-		// Once per ledger, not at every probe.
+	for ws, err := range failing {
+		// Once per failure, not at every probe.
 		if _, seen := s.failingLogged.LoadOrStore(ws, true); !seen {
 			s.log.Error().Str("workspace", ws).Err(err).Msg("ledger takes no appends: free the disk; restart the appliance if the ledger stopped")
 		}
 	}
-	c.JSON(w, http.StatusServiceUnavailable, map[string]any{"status": "degraded", "ledgers_failing": len(stopped),
+	c.JSON(w, http.StatusServiceUnavailable, map[string]any{"status": "degraded", "ledgers_failing": len(failing),
 		"action": "a ledger takes no appends (is the disk full?): see the log, remove the cause, and restart the appliance if the ledger stopped"})
 }
 
