@@ -21,11 +21,20 @@ func newSubjectCmd(g *globals) *cobra.Command {
 under it are destroyed and an erasure event without PHI is appended. The
 ledger, its checkpoints and proofs still verify. The ledger file is then
 compacted so that no freed page keeps a copy of the destroyed key
-(--no-compact skips this).`,
+(--no-compact skips this); while ` + "`frontdesk serve`" + ` runs, the erasure goes
+through it and the file is compacted when the appliance next starts.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return g.withLedger(func(a *appliance.Appliance, l *ledger.Ledger) error {
+			return g.withLedgerOrSocket(func(a *appliance.Appliance, l *ledger.Ledger) error {
 				return g.erase(a, l, args[0], reason, noCompact)
+			}, func(c *apiClient, ws string) error {
+				// The server holds the file: it is compacted when the
+				// appliance next starts, as the answer says.
+				var out map[string]any
+				if err := c.do("POST", ws+"/erasures", map[string]string{"subject": args[0], "reason": reason}, &out); err != nil {
+					return err
+				}
+				return g.printLine(out)
 			})
 		},
 	}

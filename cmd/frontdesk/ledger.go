@@ -183,10 +183,10 @@ func newLedgerAppendCmd(g *globals) *cobra.Command {
 					p[k] = v
 				}
 			}
-			if actorName == "" {
-				actorName = actor()
-			}
-			return g.withLedger(func(_ *appliance.Appliance, l *ledger.Ledger) error {
+			return g.withLedgerOrSocket(func(_ *appliance.Appliance, l *ledger.Ledger) error {
+				if actorName == "" {
+					actorName = actor()
+				}
 				ev, err := l.Append(context.Background(), ledger.Event{
 					Entity: entity, Subject: subject, Type: typ, Source: src, Confidence: confidence,
 					Supersedes: supersedes, Actor: actorName, Attrs: a, PHI: p,
@@ -195,6 +195,19 @@ func newLedgerAppendCmd(g *globals) *cobra.Command {
 					return err
 				}
 				return g.printLine(map[string]any{"seq": ev.Seq, "id": ev.ID, "recorded": ev.Recorded})
+			}, func(c *apiClient, ws string) error {
+				// The server records who is asking, and appends no
+				// system events for anyone.
+				if actorName != "" {
+					return errors.New("--actor is not available while `frontdesk serve` runs: the server records the local operator as the actor")
+				}
+				req := map[string]any{"entity": entity, "subject": subject, "type": typ, "source": source, "confidence": confidence,
+					"supersedes": supersedes, "attrs": a, "phi": p}
+				var out json.RawMessage
+				if err := c.do("POST", ws+"/events", req, &out); err != nil {
+					return err
+				}
+				return g.printLine(out)
 			})
 		},
 	}

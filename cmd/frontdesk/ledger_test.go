@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -47,6 +48,20 @@ func TestLedgerCommandsThroughTheAdminSocket(t *testing.T) {
 	}
 	if out := mustAdmin(t, dir, "ledger", "show", "-w", "clinic", "--type", "patient.phone-stated", "--no-phi"); strings.Count(out, "\n") != 2 || strings.Contains(out, "555-01") {
 		t.Fatalf("show --type --no-phi: %s", out)
+	}
+	// Appending and erasing go through the server too; the erased file is
+	// compacted at the next start.
+	var added struct{ Seq uint64 }
+	if err := json.Unmarshal([]byte(mustAdmin(t, dir, "ledger", "append", "-w", "clinic", "--entity", "patient/synthetic-2",
+		"--type", "patient.phone-stated", "--source", "voice", "--phi", "phone=555-0142")), &added); err != nil || added.Seq == 0 {
+		t.Fatalf("append through the socket: %+v %v", added, err)
+	}
+	if _, _, err := admin(t, context.Background(), dir, "ledger", "append", "-w", "clinic", "--entity", "patient/synthetic-2",
+		"--type", "patient.phone-stated", "--actor", "someone-else"); err == nil || !strings.Contains(err.Error(), "--actor") {
+		t.Fatalf("append with --actor through the socket: %v", err)
+	}
+	if out := mustAdmin(t, dir, "subject", "erase", "-w", "clinic", "patient/synthetic-2"); !strings.Contains(out, "pending") {
+		t.Fatalf("erase through the socket: %s", out)
 	}
 	logged := stop()
 	for _, route := range []string{"POST /v1/workspaces/{ws}/verification", "POST /v1/workspaces/{ws}/proofs", "GET /v1/workspaces/{ws}/history/{entity...}"} {
