@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"frontdesk/internal/baresipconf"
 	"frontdesk/voice/wav"
 )
 
@@ -58,39 +58,11 @@ func StartBaresip(t testing.TB, target string) *Baresip {
 		t.Skip("baresip is not installed (make test installs it)")
 	}
 	dir := t.TempDir()
-	snd := filepath.Join(dir, "snd")
-	if err := os.Mkdir(snd, 0o700); err != nil {
-		t.Fatal(err)
-	}
 	src := filepath.Join(dir, "silence.wav")
 	if err := wav.WriteFile(src, make([]int16, silenceTail), 8000); err != nil {
 		t.Fatal(err)
 	}
-	port := freeUDPPort(t)
-	config := fmt.Sprintf(`poll_method epoll
-sip_listen 127.0.0.1:0
-audio_player aufile,/dev/null
-audio_source aufile,%s
-audio_alert aufile,/dev/null
-ausrc_srate 8000
-auplay_srate 8000
-ausrc_channels 1
-auplay_channels 1
-rtp_ports %d-%d
-snd_path %s
-module_path /usr/lib/baresip/modules
-module stdio.so
-module g711.so
-module aufile.so
-module sndfile.so
-module_app account.so
-module_app menu.so
-`, src, port, port+3, snd)
-	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "accounts"),
-		[]byte("<sip:caller@127.0.0.1>;regint=0;audio_codecs=PCMU/8000/1,PCMA/8000/1\n"), 0o600); err != nil {
+	if err := baresipconf.Write(dir, src, freeUDPPort(t)); err != nil {
 		t.Fatal(err)
 	}
 	b := &Baresip{t: t, dir: dir, out: &lockedBuffer{}, done: make(chan struct{})}

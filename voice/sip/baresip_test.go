@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"frontdesk/internal/baresipconf"
 )
 
 // writeWAV writes 16-bit mono PCM at 8 kHz.
@@ -93,39 +94,11 @@ func startBaresip(t *testing.T, source []int16, target string) *baresip {
 		t.Skip("baresip is not installed")
 	}
 	dir := t.TempDir()
-	snd := filepath.Join(dir, "snd")
-	if err := os.Mkdir(snd, 0o700); err != nil {
-		t.Fatal(err)
-	}
 	wav := filepath.Join(dir, "source.wav")
 	if err := writeWAV(wav, source); err != nil {
 		t.Fatal(err)
 	}
-	rtp := freeMediaPort(t)
-	config := fmt.Sprintf(`poll_method epoll
-sip_listen 127.0.0.1:0
-audio_player aufile,/dev/null
-audio_source aufile,%s
-audio_alert aufile,/dev/null
-ausrc_srate 8000
-auplay_srate 8000
-ausrc_channels 1
-auplay_channels 1
-rtp_ports %d-%d
-snd_path %s
-module_path /usr/lib/baresip/modules
-module stdio.so
-module g711.so
-module aufile.so
-module sndfile.so
-module_app account.so
-module_app menu.so
-`, wav, rtp, rtp+3, snd)
-	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "accounts"),
-		[]byte("<sip:caller@127.0.0.1>;regint=0;audio_codecs=PCMU/8000/1,PCMA/8000/1\n"), 0o600); err != nil {
+	if err := baresipconf.Write(dir, wav, freeMediaPort(t)); err != nil {
 		t.Fatal(err)
 	}
 	b := &baresip{dir: dir, out: &lockedBuffer{}, done: make(chan struct{})}
