@@ -305,3 +305,53 @@ func TestSigningKey(t *testing.T) {
 		t.Fatal("mismatched verifier key accepted")
 	}
 }
+
+// TestKeyringPendingVersion checks the two steps of a rotation that is
+// stored in a transaction: a prepared and loaded version opens what is
+// wrapped under it but seals nothing new until committed, and a discarded
+// one is gone.
+func TestKeyringPendingVersion(t *testing.T) {
+	kek := newTestKEK(t)
+	r := NewKeyring("workspace/a")
+	if _, _, err := r.Rotate(kek); err != nil {
+		t.Fatal(err)
+	}
+	subject, _ := NewKey()
+	for _, commit := range []bool{false, true} {
+		p, err := r.Prepare(kek)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Load()
+		rewrapped, err := p.WrapKey(subject, "subject/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := r.UnwrapKey(rewrapped, "subject/x"); err != nil || got != subject {
+			t.Fatalf("a loaded pending version does not open its own wrap: %v", err)
+		}
+		if fresh, _ := r.WrapKey(subject, "subject/x"); mustVersion(t, fresh) == p.Version {
+			t.Fatal("a pending version sealed a new value before its commit")
+		}
+		if !commit {
+			p.Discard()
+			if _, err := r.UnwrapKey(rewrapped, "subject/x"); !errors.Is(err, ErrWrongKey) {
+				t.Fatalf("a discarded version still opens: %v", err)
+			}
+			continue
+		}
+		p.Commit()
+		if fresh, _ := r.WrapKey(subject, "subject/x"); mustVersion(t, fresh) != p.Version || r.Current() != p.Version {
+			t.Fatalf("after commit the ring seals with version %d, current %d", mustVersion(t, fresh), r.Current())
+		}
+	}
+}
+
+func mustVersion(t *testing.T, ciphertext []byte) uint32 {
+	t.Helper()
+	v, err := CiphertextVersion(ciphertext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}

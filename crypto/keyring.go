@@ -29,26 +29,83 @@ func dekPurpose(scope string, version uint32) string {
 }
 
 // Rotate creates the next DEK version, makes it current and returns it
-// wrapped under kek for storage.
+// wrapped under kek for storage. A caller that stores the version in a
+// transaction that may fail uses Prepare and Commit instead, so that no
+// value is sealed under a version that was never stored.
 func (r *Keyring) Rotate(kek *KEK) (version uint32, wrapped []byte, err error) {
-	k, err := NewKey()
+	p, err := r.Prepare(kek)
 	if err != nil {
 		return 0, nil, err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	version = r.current + 1
-	wrapped, err = kek.Wrap(k[:], dekPurpose(r.scope, version))
+	p.Commit()
+	return p.Version, p.Wrapped, nil
+}
+
+// PendingKey is a DEK version made by Prepare and not yet in use.
+type PendingKey struct {
+	// Version is the version it will have; Wrapped is the DEK wrapped
+	// under the KEK, for storage.
+	Version uint32
+	Wrapped []byte
+	r       *Keyring
+	sealer  *Sealer
+}
+
+// Prepare creates the next DEK version without putting it in use: the
+// ring seals with its current version until Commit. Callers serialise
+// their rotations.
+func (r *Keyring) Prepare(kek *KEK) (*PendingKey, error) {
+	k, err := NewKey()
 	if err != nil {
-		return 0, nil, err
+		return nil, err
+	}
+	r.mu.RLock()
+	version := r.current + 1
+	r.mu.RUnlock()
+	wrapped, err := kek.Wrap(k[:], dekPurpose(r.scope, version))
+	if err != nil {
+		return nil, err
 	}
 	s, err := NewSealer(k, version)
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
-	r.versions[version] = s
-	r.current = version
-	return version, wrapped, nil
+	return &PendingKey{Version: version, Wrapped: wrapped, r: r, sealer: s}, nil
+}
+
+// WrapKey seals a subordinate key under the pending version, as the ring's
+// WrapKey will once the version is committed.
+func (p *PendingKey) WrapKey(k Key, purpose string) ([]byte, error) {
+	return p.sealer.Seal(nil, k[:], AAD("frontdesk/dek-wrap/v1", p.r.scope, purpose))
+}
+
+// Load adds the version to the ring so that values sealed under it can be
+// opened, without making it current: what is stored under it becomes
+// readable the moment it is stored.
+func (p *PendingKey) Load() {
+	p.r.mu.Lock()
+	defer p.r.mu.Unlock()
+	p.r.versions[p.Version] = p.sealer
+}
+
+// Discard takes a version that was loaded but never stored out of the
+// ring again.
+func (p *PendingKey) Discard() {
+	p.r.mu.Lock()
+	defer p.r.mu.Unlock()
+	if p.r.current != p.Version {
+		delete(p.r.versions, p.Version)
+	}
+}
+
+// Commit adds the version to the ring and makes it current.
+func (p *PendingKey) Commit() {
+	p.r.mu.Lock()
+	defer p.r.mu.Unlock()
+	p.r.versions[p.Version] = p.sealer
+	if p.Version > p.r.current {
+		p.r.current = p.Version
+	}
 }
 
 // Load unwraps a stored DEK version with kek and adds it to the ring. The

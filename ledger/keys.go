@@ -39,17 +39,22 @@ func (l *Ledger) KeyVersions() []uint32 { return l.keys.Versions() }
 // untouched; older data key versions stay loaded so anything still wrapped
 // under them remains readable.
 func (l *Ledger) RotateKey() (uint32, error) {
+	l.rotateMu.Lock()
+	defer l.rotateMu.Unlock()
 	if err := l.Sync(); err != nil {
 		return 0, err
 	}
-	var version uint32
-	err := l.db.Update(func(tx *bolt.Tx) error {
-		v, wrapped, err := l.keys.Rotate(l.opts.KEK)
-		if err != nil {
-			return err
-		}
-		version = v
-		if err := tx.Bucket(bKeys).Put(dekKey(v), wrapped); err != nil {
+	// The new version seals nothing until its transaction has committed:
+	// a rotation that fails leaves no value under a key never stored. It
+	// opens values from before the commit, so that a subject key read as
+	// soon as its rewrapped form is stored can be unwrapped.
+	pending, err := l.keys.Prepare(l.opts.KEK)
+	if err != nil {
+		return 0, fmt.Errorf("ledger %s: rotate key: %w", l.ws, err)
+	}
+	pending.Load()
+	err = l.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bKeys).Put(dekKey(pending.Version), pending.Wrapped); err != nil {
 			return err
 		}
 		sb := tx.Bucket(bSubjects)
@@ -61,7 +66,7 @@ func (l *Ledger) RotateKey() (uint32, error) {
 			if err != nil {
 				return fmt.Errorf("subject key %d: %w", len(rewrapped), err)
 			}
-			nv, err := l.keys.WrapKey(key, purpose)
+			nv, err := pending.WrapKey(key, purpose)
 			if err != nil {
 				return err
 			}
@@ -79,9 +84,11 @@ func (l *Ledger) RotateKey() (uint32, error) {
 		return nil
 	})
 	if err != nil {
+		pending.Discard()
 		return 0, fmt.Errorf("ledger %s: rotate key: %w", l.ws, err)
 	}
-	return version, nil
+	pending.Commit()
+	return pending.Version, nil
 }
 
 // RewrapKEK re-seals every data key version under a new KEK. The caller

@@ -129,9 +129,10 @@ type Ledger struct {
 	// verified caches subject keys Verify has unwrapped, by subject.
 	verified verifiedKeys
 	// fmap is Verify's own read-only mapping of the file.
-	fmap   fileMap
-	groups atomic.Int64 // WAL group commits so far
-	tree   treeCache
+	fmap     fileMap
+	rotateMu sync.Mutex   // one key rotation at a time
+	groups   atomic.Int64 // WAL group commits so far
+	tree     treeCache
 }
 
 type pendingRef struct {

@@ -3,8 +3,10 @@ package ledger
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -345,5 +347,58 @@ func TestVerifyWhileAppending(t *testing.T) {
 	stop()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRotateKeyWhileAppending rotates the workspace key while new
+// subjects' events are appended: every PHI value must read back, before
+// and after reopening, and the ledger must verify.
+func TestRotateKeyWhileAppending(t *testing.T) {
+	kek, sk := testKeys(t)
+	dir := t.TempDir()
+	l := openTest(t, dir, kek, sk)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < 150; i++ {
+				e := patientEvent(i)
+				e.Entity = fmt.Sprintf("patient/w%d-%d", w, i) // a new subject each time
+				if _, err := l.Append(ctx, e); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(w)
+	}
+	for i := 0; i < 5; i++ {
+		if _, err := l.RotateKey(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	check := func(l *Ledger, when string) {
+		t.Helper()
+		rep, err := l.Verify(VerifyOptions{})
+		if err != nil || !rep.OK || rep.PHIValues != 600*2 {
+			t.Fatalf("%s: %v %+v", when, err, rep)
+		}
+	}
+	check(l, "after the rotations")
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l = openTest(t, dir, kek, sk)
+	defer l.Close()
+	check(l, "reopened")
+	if vs := l.KeyVersions(); len(vs) != 6 {
+		t.Fatalf("key versions %v, want 6", vs)
 	}
 }
