@@ -8,10 +8,11 @@ DATA    ?= $(CURDIR)/.data
 BENCH   ?= .
 PKG     ?= ./...
 BENCHTIME ?= 1s
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.6.1
 
 export CGO_ENABLED := 1
 
-.PHONY: all run test bench eval deps build vet fmt clean
+.PHONY: all run test bench eval deps build vet lint fmt clean
 
 all: build
 
@@ -25,9 +26,9 @@ build: deps
 run: build
 	@BIN=$(BIN) FRONTDESK_DATA=$(DATA) scripts/demo.sh
 
-## test: vet and every test, including the ones with real peers
-test: deps
-	$(GO) vet ./...
+## test: format, vet and staticcheck, then every test, including the ones
+## with real peers
+test: deps lint
 	$(GO) test -count=1 -timeout 20m -parallel 8 ./...
 
 ## bench: every benchmark, then a table with the limits beside the figures
@@ -43,6 +44,12 @@ fmt:
 
 vet:
 	$(GO) vet ./...
+
+## lint: gofmt, go vet and staticcheck (fetched through the module proxy)
+lint: vet
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "not gofmt-ed (make fmt):"; echo "$$unformatted"; exit 1; fi
+	$(GO) run $(STATICCHECK) ./...
 
 clean:
 	rm -rf bin .bench.out

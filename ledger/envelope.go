@@ -217,10 +217,8 @@ func DecodeEnvelope(b []byte) (*Event, error) {
 	return e, nil
 }
 
-// envelopeSeq and envelopePrev read the fixed-offset fields without a full
-// decode; callers must have checked len(b) >= offVarying.
-func envelopeSeq(b []byte) uint64 { return binary.BigEndian.Uint64(b[offSeq:]) }
-
+// envelopePrev and envelopeRecorded read fixed-offset fields without a
+// full decode; callers must have checked len(b) >= offVarying.
 func envelopePrev(b []byte) (h Hash) {
 	copy(h[:], b[offPrev:offPrev+32])
 	return h

@@ -22,7 +22,7 @@ func dekKey(v uint32) []byte {
 func (l *Ledger) loadKeys(tx *bolt.Tx) (int, error) {
 	c := tx.Bucket(bKeys).Cursor()
 	n := 0
-	for k, v := c.Seek([]byte("dek/")); k != nil && len(k) == 8 && string(k[:4]) == "dek/"; k, v = c.Next() {
+	for k, v := c.Seek([]byte("dek/")); len(k) == 8 && string(k[:4]) == "dek/"; k, v = c.Next() {
 		if err := l.keys.Load(l.opts.KEK, binary.BigEndian.Uint32(k[4:]), v); err != nil {
 			return n, err
 		}
@@ -99,7 +99,7 @@ func (l *Ledger) RewrapKEK(to *crypto.KEK) error {
 		c := kb.Cursor()
 		type kv struct{ k, v []byte }
 		var out []kv
-		for k, v := c.Seek([]byte("dek/")); k != nil && len(k) == 8 && string(k[:4]) == "dek/"; k, v = c.Next() {
+		for k, v := c.Seek([]byte("dek/")); len(k) == 8 && string(k[:4]) == "dek/"; k, v = c.Next() {
 			nv, err := l.keys.Rewrap(l.opts.KEK, to, binary.BigEndian.Uint32(k[4:]), v)
 			if err != nil {
 				return err

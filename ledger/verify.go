@@ -757,7 +757,7 @@ func (v *verifier) checkChunkTx(tx *bolt.Tx, r *chunkResult, keys map[string]*su
 		binary.BigEndian.PutUint64(seqBuf[:], seq)
 		var leaf, prev Hash
 		var recorded int64
-		if k != nil && len(k) == 8 && binary.BigEndian.Uint64(k) < seq {
+		if len(k) == 8 && binary.BigEndian.Uint64(k) < seq {
 			// Keys went backwards: a damaged page. Stop reading this chunk's
 			// log rather than risk circling; the rest reads as missing.
 			r.problems = append(r.problems, seqProblem(seq, "structure", "log keys are out of order"))
@@ -787,7 +787,7 @@ func (v *verifier) checkChunkTx(tx *bolt.Tx, r *chunkResult, keys map[string]*su
 		r.recorded = append(r.recorded, recorded)
 	}
 	// PHI blobs with no event in this chunk that wants them.
-	for pk != nil && len(pk) == 8 && binary.BigEndian.Uint64(pk) < r.end {
+	for len(pk) == 8 && binary.BigEndian.Uint64(pk) < r.end {
 		r.problems = append(r.problems, seqProblem(binary.BigEndian.Uint64(pk), "phi", "PHI values stored for an event without PHI fields"))
 		pk, pv = nextAscending(pc, pk, r)
 	}
@@ -955,7 +955,7 @@ type verifiedKey struct {
 // damaged page faults: they are copied before the lock is taken, so that
 // a fault never leaves the lock held.
 func (c *verifiedKeys) get(subject, wrapped []byte) *subjectKey {
-	s := string(subject)
+	s := string(subject) //lint:ignore SA6001 the copy is the point: see above
 	c.mu.RLock()
 	e, ok := c.m[s]
 	c.mu.RUnlock()

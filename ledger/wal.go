@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -52,10 +51,6 @@ type walRecord struct {
 	envelope []byte
 	phi      []byte // encrypted PHI blob; nil when the event has none
 	newKey   []byte // the subject's wrapped key, on its first use; else nil
-}
-
-func (r *walRecord) size() int {
-	return recHeaderSize + 8 + 3*binary.MaxVarintLen32 + len(r.envelope) + len(r.phi) + len(r.newKey)
 }
 
 func appendWALRecord(dst []byte, r *walRecord) []byte {
@@ -445,8 +440,3 @@ type syncError struct{ err error }
 
 func (e *syncError) Error() string { return "wal: sync: " + e.err.Error() }
 func (e *syncError) Unwrap() error { return e.err }
-
-// isWALFile reports whether name is a segment or spare of the WAL.
-func isWALFile(name string) bool {
-	return strings.HasSuffix(name, ".wal") || strings.HasPrefix(name, "spare-")
-}

@@ -144,6 +144,9 @@ func TestReviewCLI(t *testing.T) {
 		t.Fatalf("open items after deciding: %s %v", out, err)
 	}
 	out, err = runCLI(t, dir, "", "review", "list", "--status", "all")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := json.Unmarshal([]byte(out), &items); err != nil || len(items) != 2 {
 		t.Fatalf("all items: %s %v", out, err)
 	}

@@ -2,9 +2,7 @@ package fhir
 
 import (
 	"encoding/json"
-	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 )
 
@@ -290,62 +288,3 @@ func parseReference(ref string) (typ, id string, ok bool) {
 }
 
 var kindRE = regexp.MustCompile(`^[A-Z][A-Za-z]{1,63}$`)
-
-// canonicalJSON re-encodes a JSON document with object keys sorted and no
-// insignificant white space, so equal resources hash equally whatever
-// their formatting.
-func canonicalJSON(raw []byte) ([]byte, error) {
-	var v any
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	var b strings.Builder
-	if err := writeCanonical(&b, v); err != nil {
-		return nil, err
-	}
-	return []byte(b.String()), nil
-}
-
-func writeCanonical(b *strings.Builder, v any) error {
-	switch v := v.(type) {
-	case map[string]any:
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		b.WriteByte('{')
-		for i, k := range keys {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			kb, _ := json.Marshal(k)
-			b.Write(kb)
-			b.WriteByte(':')
-			if err := writeCanonical(b, v[k]); err != nil {
-				return err
-			}
-		}
-		b.WriteByte('}')
-	case []any:
-		b.WriteByte('[')
-		for i, x := range v {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			if err := writeCanonical(b, x); err != nil {
-				return err
-			}
-		}
-		b.WriteByte(']')
-	default:
-		x, err := json.Marshal(v)
-		if err != nil {
-			return fmt.Errorf("encode: %w", err)
-		}
-		b.Write(x)
-	}
-	return nil
-}

@@ -53,7 +53,6 @@ func TestSyncFromMedplum(t *testing.T) {
 		t.Errorf("%d egress.sent events, want one per search page", len(sent))
 	}
 
-	size := e.l.Size()
 	st, err = e.conn.Sync(ctx, fhir.SyncOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +67,7 @@ func TestSyncFromMedplum(t *testing.T) {
 	if code, b := e.fhirDo("PUT", "Patient/"+id, cur, nil); code != 200 {
 		t.Fatalf("update in the server: HTTP %d %v", code, b)
 	}
-	size = e.l.Size()
+	size := e.l.Size()
 	st, err = e.conn.Sync(ctx, fhir.SyncOptions{})
 	if err != nil {
 		t.Fatal(err)

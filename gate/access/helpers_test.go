@@ -118,27 +118,3 @@ func countType(evs []*ledger.Event, typ string) int {
 	}
 	return n
 }
-
-// enrol signs in a, enrols a TOTP factor and returns its secret.
-func (f *fixture) enrol(email string) string {
-	f.t.Helper()
-	ctx := context.Background()
-	res, err := f.d.Login(ctx, LoginRequest{Email: email, Password: goodPassword})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	p, err := f.d.Authenticate(ctx, res.Token)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	en, err := f.d.BeginMFA(ctx, p)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	code, _ := crypto.DefaultTOTP.TOTPCode(en.Secret, f.clock.Now())
-	if _, err := f.d.ConfirmMFA(ctx, p, code); err != nil {
-		f.t.Fatal(err)
-	}
-	f.clock.Advance(30 * time.Second)
-	return en.Secret
-}

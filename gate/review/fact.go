@@ -161,26 +161,6 @@ func resolveChain(hist []*ledger.Event, id string) (*chain, error) {
 	return c, nil
 }
 
-// judgement returns the chain's last review.judged event, or nil.
-func (c *chain) judgement() *ledger.Event {
-	for i := len(c.events) - 1; i >= 0; i-- {
-		if c.events[i].Type == TypeJudged {
-			return c.events[i]
-		}
-	}
-	return nil
-}
-
-// lastHuman returns the chain's last reviewer event, or nil.
-func (c *chain) lastHuman() *ledger.Event {
-	for i := len(c.events) - 1; i >= 0; i-- {
-		if humanTypes[c.events[i].Type] {
-			return c.events[i]
-		}
-	}
-	return nil
-}
-
 // lastValue returns the last event of the chain that carries the value.
 func (c *chain) lastValue(field string) *ledger.Event {
 	for i := len(c.events) - 1; i >= 0; i-- {

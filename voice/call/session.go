@@ -126,9 +126,6 @@ type Session struct {
 	answered int
 
 	mu        sync.Mutex
-	playing   chan struct{} // closed when the current prompt ends; nil when idle
-	bargeIn   bool
-	barged    bool
 	subject   string
 	turns     int
 	lastTurn  string

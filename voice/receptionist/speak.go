@@ -80,16 +80,5 @@ func speakableName(s string) string {
 	return strings.Join(words, " ")
 }
 
-// spellDigits says digits one at a time: "five five five".
-func spellDigits(d string) string {
-	var out []string
-	for _, r := range d {
-		if r >= '0' && r <= '9' {
-			out = append(out, numberWords[r-'0'])
-		}
-	}
-	return strings.Join(out, " ")
-}
-
 // ordinalChoice names choice i (from 0) as said in a menu: "first".
 func ordinalChoice(i int) string { return ordinals[i+1] }

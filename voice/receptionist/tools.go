@@ -95,9 +95,6 @@ func (r *Receptionist) freeSlots(ctx context.Context, _ identity.Verified, args 
 	return out, nil
 }
 
-// errSlotTaken reports a slot booked by someone else meanwhile.
-var errSlotTaken = errors.New("slot taken")
-
 func (r *Receptionist) bookSlot(ctx context.Context, v identity.Verified, args map[string]string) (map[string]string, error) {
 	slot := args["slot"]
 	if !strings.HasPrefix(slot, "slot/") {

@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -101,12 +100,6 @@ func dumpLedger(t testing.TB, l *ledger.Ledger) {
 	evs, _ := l.Find(ledger.Query{EntityPrefix: "call/"}, ledger.ReadOptions{PHI: true})
 	for _, e := range evs {
 		t.Logf("%s %v %v", e.Type, e.Attrs, e.PHI)
-	}
-}
-
-func agentSaid(prefix string) func(*ledger.Event) bool {
-	return func(e *ledger.Event) bool {
-		return e.Type == "call.turn" && e.Attrs["speaker"] == "agent" && strings.HasPrefix(e.PHI["text"], prefix)
 	}
 }
 
