@@ -235,6 +235,25 @@ func (s *Server) systemAudit(w http.ResponseWriter, r *http.Request, c *Call) {
 	c.JSON(w, http.StatusOK, res)
 }
 
+// rotateKeys adds a data-key version to the workspace and rewraps every
+// subject key under it, while the ledger stays in use; the rotation is
+// recorded in the system ledger.
+func (s *Server) rotateKeys(w http.ResponseWriter, r *http.Request, c *Call) {
+	v, err := c.Ledger.RotateKey()
+	if err != nil {
+		c.Fail(w, err)
+		return
+	}
+	if _, err := s.app.System().Append(r.Context(), ledger.Event{
+		Entity: "workspace/" + c.Workspace, Type: "keys.rotated", Source: ledger.SourceSystem, Confidence: 1,
+		Actor: c.Principal.Actor, Attrs: map[string]string{"version": strconv.FormatUint(uint64(v), 10), "request_id": c.RequestID},
+	}); err != nil {
+		c.Fail(w, err)
+		return
+	}
+	c.JSON(w, http.StatusCreated, map[string]any{"workspace": c.Workspace, "version": v, "versions": c.Ledger.KeyVersions()})
+}
+
 func (s *Server) erase(w http.ResponseWriter, r *http.Request, c *Call) {
 	var req struct {
 		Subject string `json:"subject"`

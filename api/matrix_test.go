@@ -100,6 +100,8 @@ func matrixRoutes() []matrixRoute {
 			return "/v1/workspaces/" + ws + "/erasures", map[string]string{"subject": subject}
 		}},
 
+		{method: "POST", pattern: "/v1/workspaces/{ws}/key-rotations", min: O, ok: 201, req: path("/v1/workspaces/{ws}/key-rotations")},
+
 		{method: "GET", pattern: "/v1/accounts", appliance: true, min: O, ok: 200, req: path("/v1/accounts")},
 		{method: "POST", pattern: "/v1/accounts", appliance: true, min: O, ok: 201, req: func(e *env, _ string, _ *principal) (string, any) {
 			return "/v1/accounts", map[string]string{"email": fmt.Sprintf("made.%d@clinic.example", e.seq())}

@@ -71,6 +71,7 @@ func (s *Server) builtinRoutes() []Route {
 
 		{Method: "GET", Pattern: "/v1/workspaces/{ws}/audit", Workspace: true, Capability: access.ReadAccessLog, Handler: s.workspaceAudit},
 		{Method: "POST", Pattern: "/v1/workspaces/{ws}/erasures", Workspace: true, Capability: access.EraseSubject, Handler: s.erase},
+		{Method: "POST", Pattern: "/v1/workspaces/{ws}/key-rotations", Workspace: true, Capability: access.RotateKeys, Handler: s.rotateKeys},
 	}
 }
 

@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"net/url"
 
 	"github.com/spf13/cobra"
 
@@ -76,6 +79,24 @@ func newKeysCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a, err := g.open()
+			if errors.Is(err, appliance.ErrInUse) && !all && g.workspace != appliance.SystemWorkspace {
+				// While serving, one workspace at a time through the
+				// server, which records the rotation.
+				return g.withClient(func(c *apiClient) error {
+					ws, err := c.workspace(g.workspace)
+					if err != nil {
+						return err
+					}
+					var out json.RawMessage
+					if err := c.do("POST", "/v1/workspaces/"+url.PathEscape(ws)+"/key-rotations", nil, &out); err != nil {
+						return err
+					}
+					return g.printLine(out)
+				})
+			}
+			if errors.Is(err, appliance.ErrInUse) {
+				return fmt.Errorf("%w; while it runs, rotate one workspace at a time (--workspace); --all and the system ledger need it stopped", err)
+			}
 			if err != nil {
 				return err
 			}

@@ -63,6 +63,15 @@ func TestLedgerCommandsThroughTheAdminSocket(t *testing.T) {
 	if out := mustAdmin(t, dir, "subject", "erase", "-w", "clinic", "patient/synthetic-2"); !strings.Contains(out, "pending") {
 		t.Fatalf("erase through the socket: %s", out)
 	}
+	// The workspace key rotates while the ledger is in use; --all waits
+	// for the appliance to stop.
+	var rotated struct{ Version int }
+	if err := json.Unmarshal([]byte(mustAdmin(t, dir, "keys", "rotate", "-w", "clinic")), &rotated); err != nil || rotated.Version != 2 {
+		t.Fatalf("keys rotate through the socket: %+v %v", rotated, err)
+	}
+	if _, _, err := admin(t, context.Background(), dir, "keys", "rotate", "--all"); err == nil || !strings.Contains(err.Error(), "stopped") {
+		t.Fatalf("keys rotate --all while serving: %v", err)
+	}
 	logged := stop()
 	for _, route := range []string{"POST /v1/workspaces/{ws}/verification", "POST /v1/workspaces/{ws}/proofs", "GET /v1/workspaces/{ws}/history/{entity...}"} {
 		if !strings.Contains(logged, route) {

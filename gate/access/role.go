@@ -110,6 +110,9 @@ const (
 	BreakGlass
 	// ManageWorkspaces creates workspaces.
 	ManageWorkspaces
+	// RotateKeys adds a data-key version to a workspace and rewraps its
+	// subject keys under it.
+	RotateKeys
 
 	numCapabilities
 )
@@ -122,6 +125,7 @@ var minRole = [numCapabilities]Role{
 	ManageServices: Admin, ManageConnectors: Admin, ManageWebhooks: Admin, ManageSecrets: Admin,
 	ManageRetention: Admin, ReadAccessLog: Admin, VerifyLedger: Admin, ReadMembers: Admin, ManageKeys: Admin,
 	ManageAccounts: Owner, ManageRoles: Owner, EraseSubject: Owner, BreakGlass: Owner, ManageWorkspaces: Owner,
+	RotateKeys: Owner,
 }
 
 var capabilityNames = [numCapabilities]string{
@@ -132,7 +136,7 @@ var capabilityNames = [numCapabilities]string{
 	ManageSecrets: "manage-secrets", ManageRetention: "manage-retention", ReadAccessLog: "read-access-log",
 	VerifyLedger: "verify-ledger", ReadMembers: "read-members", ManageKeys: "manage-keys",
 	ManageAccounts: "manage-accounts", ManageRoles: "manage-roles", EraseSubject: "erase-subject",
-	BreakGlass: "break-glass", ManageWorkspaces: "manage-workspaces",
+	BreakGlass: "break-glass", ManageWorkspaces: "manage-workspaces", RotateKeys: "rotate-keys",
 }
 
 // String returns the capability's name.
