@@ -12,6 +12,7 @@ func TestAllowedMatrix(t *testing.T) {
 		ManageServices: Admin, ManageConnectors: Admin, ManageWebhooks: Admin, ManageSecrets: Admin,
 		ManageRetention: Admin, ReadAccessLog: Admin, VerifyLedger: Admin, ReadMembers: Admin, ManageKeys: Admin,
 		ManageAccounts: Owner, ManageRoles: Owner, EraseSubject: Owner, BreakGlass: Owner, ManageWorkspaces: Owner,
+		RotateKeys: Owner,
 	}
 	if len(want) != len(Capabilities()) {
 		t.Fatalf("the table covers %d capabilities, the package has %d", len(want), len(Capabilities()))
