@@ -72,11 +72,21 @@ func TestLedgerCommandsThroughTheAdminSocket(t *testing.T) {
 	if _, _, err := admin(t, context.Background(), dir, "keys", "rotate", "--all"); err == nil || !strings.Contains(err.Error(), "stopped") {
 		t.Fatalf("keys rotate --all while serving: %v", err)
 	}
+	var st statusView
+	var ver struct{ Status string }
+	if err := json.Unmarshal([]byte(mustAdmin(t, dir, "status")), &st); err != nil || !st.Serving || st.Health != "ok" ||
+		len(st.Workspaces) != 1 || st.Workspaces[0].Events < 3 || st.Workspaces[0].Checkpoints < 1 ||
+		json.Unmarshal(st.Workspaces[0].Verification, &ver) != nil || ver.Status != "ok" {
+		t.Fatalf("status while serving: %+v %v", st, err)
+	}
 	logged := stop()
 	for _, route := range []string{"POST /v1/workspaces/{ws}/verification", "POST /v1/workspaces/{ws}/proofs", "GET /v1/workspaces/{ws}/history/{entity...}"} {
 		if !strings.Contains(logged, route) {
 			t.Errorf("the server did not serve %s", route)
 		}
+	}
+	if err := json.Unmarshal([]byte(mustAdmin(t, dir, "status")), &st); err != nil || st.Serving || st.Health != "ok" {
+		t.Fatalf("status after the server stopped: %+v %v", st, err)
 	}
 	// The bundle checks offline, with no data directory.
 	if out := mustAdmin(t, t.TempDir(), "proof", "verify", bundle); !strings.Contains(out, "true") {

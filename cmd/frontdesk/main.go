@@ -100,6 +100,7 @@ func newRoot(g *globals) *cobra.Command {
 		newEHRCmd(g),
 		newImportCmd(g),
 		newWebhookCmd(g),
+		newStatusCmd(g),
 	)
 	return root
 }
