@@ -21,7 +21,7 @@ var startConfidence = map[ledger.Source]float64{
 // reservedTypes and reservedEntities are written only by the appliance
 // itself: access events, secrets' records, emergency access.
 var (
-	reservedTypes    = []string{"access.", "secret.", "breakglass.", "ledger."}
+	reservedTypes    = []string{"access.", "secret.", "breakglass.", "ledger.", "integrity."}
 	reservedEntities = []string{"audit/", "secret/"}
 )
 

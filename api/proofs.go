@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -146,27 +148,101 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request, c *Call) {
 	for _, n := range req.Checkpoints {
 		o.Trusted = append(o.Trusted, []byte(n))
 	}
-	rep, err := c.Ledger.Verify(o)
+	v, err := s.verifyAndRecord(r.Context(), c.Ledger, c.Principal.Actor, o)
 	if err != nil {
-		c.Fail(w, err)
-		return
-	}
-	now := s.dir.Config().Now().UTC()
-	v := verification{Status: "ok", Checked: &now, By: c.Principal.Actor, Report: rep}
-	if !rep.OK {
-		v.Status = "failed"
-		s.log.Error().Str("workspace", c.Workspace).Int("count", len(rep.Problems)).Msg("ledger verification found problems")
-	}
-	raw, err := json.Marshal(&v)
-	if err != nil {
-		c.Fail(w, err)
-		return
-	}
-	if err := c.Ledger.AuxUpdate(verificationAux, func(b *bolt.Bucket) error { return b.Put([]byte("last"), raw) }); err != nil {
 		c.Fail(w, err)
 		return
 	}
 	c.JSON(w, http.StatusOK, v)
+}
+
+// Event types of the ledger verifications the appliance records in the
+// workspace's ledger (no PHI: counts, sizes and the first bad seq).
+const (
+	TypeVerified           = "integrity.verified"
+	TypeVerificationFailed = "integrity.verification-failed"
+)
+
+// VerifyWorkspace verifies workspace ws's ledger in full, as by asked,
+// keeps the outcome as its last verification and records it in the
+// ledger. The appliance runs it on a schedule.
+func (s *Server) VerifyWorkspace(ctx context.Context, ws, by string) (*ledger.Report, error) {
+	l, err := s.app.Ledger(ws)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.verifyAndRecord(ctx, l, by, ledger.VerifyOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return v.Report, nil
+}
+
+// verifyOnSchedule verifies every workspace's ledger after first, then
+// every every, until ctx ends; failures are logged and recorded (and so
+// reach webhooks), never fatal.
+func (s *Server) verifyOnSchedule(ctx context.Context, first, every time.Duration) {
+	t := time.NewTimer(first)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		wss, err := s.app.Workspaces()
+		if err != nil {
+			s.log.Error().Err(err).Msg("scheduled verification: cannot list the workspaces")
+		}
+		for _, ws := range wss {
+			if ctx.Err() != nil {
+				return
+			}
+			rep, err := s.VerifyWorkspace(ctx, ws.ID, "system/verifier")
+			switch {
+			case err != nil:
+				s.log.Error().Str("workspace", ws.ID).Err(err).Msg("scheduled verification could not run")
+			case rep.OK:
+				s.log.Info().Str("workspace", ws.ID).Uint64("events", rep.Events).Msg("scheduled verification: ledger verified")
+			}
+		}
+		t.Reset(every)
+	}
+}
+
+// verifyAndRecord runs Verify, keeps the outcome in the ledger's aux
+// bucket for GET verification, and appends it as an event, which webhooks
+// subscribed to ledger.verification-failed carry.
+func (s *Server) verifyAndRecord(ctx context.Context, l *ledger.Ledger, by string, o ledger.VerifyOptions) (*verification, error) {
+	rep, err := l.Verify(o)
+	if err != nil {
+		return nil, err
+	}
+	now := s.dir.Config().Now().UTC()
+	v := &verification{Status: "ok", Checked: &now, By: by, Report: rep}
+	ev := ledger.Event{Entity: "integrity/verification", Type: TypeVerified, Source: ledger.SourceSystem, Confidence: 1, Actor: by,
+		Attrs: map[string]string{"events": strconv.FormatUint(rep.Events, 10), "checkpoints": strconv.Itoa(rep.Checkpoints),
+			"trusted_checkpoints": strconv.Itoa(rep.Trusted), "root": hex.EncodeToString(rep.Root[:])}}
+	if !rep.OK {
+		v.Status = "failed"
+		ev.Type = TypeVerificationFailed
+		ev.Attrs["problems"] = strconv.Itoa(len(rep.Problems))
+		if rep.FirstBad != nil {
+			ev.Attrs["first_bad_seq"] = strconv.FormatUint(*rep.FirstBad, 10)
+		}
+		s.log.Error().Str("workspace", l.Workspace()).Int("count", len(rep.Problems)).Msg("ledger verification found problems")
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.AuxUpdate(verificationAux, func(b *bolt.Bucket) error { return b.Put([]byte("last"), raw) }); err != nil {
+		return nil, err
+	}
+	if _, err := l.Append(ctx, ev); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 func (s *Server) listSecrets(w http.ResponseWriter, r *http.Request, c *Call) {

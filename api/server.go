@@ -41,6 +41,10 @@ type Config struct {
 	ShutdownSeconds int `json:"shutdown_seconds,omitempty"`
 	// AdminSocket is the local admin socket (default DATA/admin.sock).
 	AdminSocket string `json:"admin_socket,omitempty"`
+	// VerifyEveryHours is how often Run verifies every workspace's ledger
+	// in full, the first time a minute after it starts (default 24; -1
+	// never).
+	VerifyEveryHours int `json:"verify_every_hours,omitempty"`
 }
 
 // AdminSocketName is the admin socket's file name in the data directory.
@@ -61,6 +65,9 @@ func (c Config) withDefaults(dataDir string) Config {
 	}
 	if c.AdminSocket == "" {
 		c.AdminSocket = dataDir + "/" + AdminSocketName
+	}
+	if c.VerifyEveryHours == 0 {
+		c.VerifyEveryHours = 24
 	}
 	return c
 }
@@ -367,6 +374,9 @@ func (s *Server) Run(ctx context.Context) error {
 	errc := make(chan error, 2)
 	go func() { errc <- s.ServeTLS(ln) }()
 	go func() { errc <- s.ServeAdmin(adm) }()
+	if s.cfg.VerifyEveryHours > 0 {
+		go s.verifyOnSchedule(ctx, time.Minute, time.Duration(s.cfg.VerifyEveryHours)*time.Hour)
+	}
 	select {
 	case <-ctx.Done():
 	case err = <-errc:

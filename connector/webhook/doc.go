@@ -7,7 +7,9 @@
 // A Subscription names an egress destination (and a path under it) and
 // the event types it wants: ledger types such as review.opened, patterns
 // such as call.*, or the Aliases (review.item-created, monitor.hit,
-// call.ended, ehr.sync-failed, breakglass.used, verification.failed). It
+// call.ended, ehr.sync-failed, breakglass.used, verification.failed — a
+// caller who failed identity verification —, ledger.verification-failed —
+// a full verification of the ledger that found damage). It
 // is recorded as webhook.subscribed on webhook/<id>; Unsubscribe records
 // webhook.unsubscribed, which supersedes it.
 //

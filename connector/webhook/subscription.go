@@ -51,6 +51,8 @@ var Aliases = map[string][]string{
 	"ehr.sync-failed":     {"ehr.rejected", "ehr.sync-failed"},
 	"breakglass.used":     {"breakglass.opened"},
 	"verification.failed": {"call.verification-locked"},
+	// A full verification of the workspace's ledger found damage.
+	"ledger.verification-failed": {"integrity.verification-failed"},
 }
 
 // Event types recorded about webhooks.
