@@ -374,8 +374,16 @@ func (s *Server) Run(ctx context.Context) error {
 	errc := make(chan error, 2)
 	go func() { errc <- s.ServeTLS(ln) }()
 	go func() { errc <- s.ServeAdmin(adm) }()
+	vctx, stopVerifying := context.WithCancel(ctx)
+	defer stopVerifying()
+	verifying := make(chan struct{})
 	if s.cfg.VerifyEveryHours > 0 {
-		go s.verifyOnSchedule(ctx, time.Minute, time.Duration(s.cfg.VerifyEveryHours)*time.Hour)
+		go func() {
+			defer close(verifying)
+			s.verifyOnSchedule(vctx, time.Minute, time.Duration(s.cfg.VerifyEveryHours)*time.Hour)
+		}()
+	} else {
+		close(verifying)
 	}
 	select {
 	case <-ctx.Done():
@@ -386,6 +394,10 @@ func (s *Server) Run(ctx context.Context) error {
 	if serr := s.Shutdown(sctx); err == nil {
 		err = serr
 	}
+	// A verification under way finishes and is recorded before the
+	// ledgers close.
+	stopVerifying()
+	<-verifying
 	// No request is in flight now: the sessions are kept for the next
 	// start, so that a restart does not sign everyone out.
 	if n, kerr := s.dir.KeepSessions(context.Background()); kerr != nil {
