@@ -110,8 +110,19 @@ type verification struct {
 }
 
 func (s *Server) getVerification(w http.ResponseWriter, r *http.Request, c *Call) {
+	v, err := lastVerification(c.Ledger)
+	if err != nil {
+		c.Fail(w, err)
+		return
+	}
+	c.JSON(w, http.StatusOK, v)
+}
+
+// lastVerification is the outcome of l's last full verification, with
+// status "never" when there has been none.
+func lastVerification(l *ledger.Ledger) (verification, error) {
 	v := verification{Status: "never"}
-	err := c.Ledger.AuxView(verificationAux, func(b *bolt.Bucket) error {
+	err := l.AuxView(verificationAux, func(b *bolt.Bucket) error {
 		if b == nil {
 			return nil
 		}
@@ -120,11 +131,7 @@ func (s *Server) getVerification(w http.ResponseWriter, r *http.Request, c *Call
 		}
 		return nil
 	})
-	if err != nil {
-		c.Fail(w, err)
-		return
-	}
-	c.JSON(w, http.StatusOK, v)
+	return v, err
 }
 
 func (s *Server) verify(w http.ResponseWriter, r *http.Request, c *Call) {

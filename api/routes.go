@@ -118,12 +118,23 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request, c *Call) {
 	w.Write(openAPIDocument)
 }
 
-// health answers monitoring: 200 while every open ledger takes appends,
-// 503 when one does not (a full disk, an I/O error). The public answer
-// names no workspace and no path; the log says which and why.
+// health answers monitoring: 200 while every open ledger takes appends
+// and no workspace's last verification found damage, 503 otherwise (a full
+// disk, an I/O error, a damaged ledger). The public answer names no
+// workspace and no path; the log says which and why.
 func (s *Server) health(w http.ResponseWriter, r *http.Request, c *Call) {
 	failing := s.app.Failing()
-	if len(failing) == 0 {
+	damaged := 0
+	if wss, err := s.app.Workspaces(); err == nil {
+		for _, ws := range wss {
+			if l, err := s.app.Ledger(ws.ID); err == nil {
+				if v, err := lastVerification(l); err == nil && v.Status == "failed" {
+					damaged++
+				}
+			}
+		}
+	}
+	if len(failing) == 0 && damaged == 0 {
 		s.failingLogged.Clear()
 		c.JSON(w, http.StatusOK, map[string]any{"status": "ok"})
 		return
@@ -134,8 +145,18 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request, c *Call) {
 			s.log.Error().Str("workspace", ws).Err(err).Msg("ledger takes no appends: free the disk; restart the appliance if the ledger stopped")
 		}
 	}
-	c.JSON(w, http.StatusServiceUnavailable, map[string]any{"status": "degraded", "ledgers_failing": len(failing),
-		"action": "a ledger takes no appends (is the disk full?): see the log, remove the cause, and restart the appliance if the ledger stopped"})
+	out := map[string]any{"status": "degraded"}
+	var actions []string
+	if len(failing) > 0 {
+		out["ledgers_failing"] = len(failing)
+		actions = append(actions, "a ledger takes no appends (is the disk full?): see the log, remove the cause, and restart the appliance if the ledger stopped")
+	}
+	if damaged > 0 {
+		out["ledgers_damaged"] = damaged
+		actions = append(actions, "a ledger's last verification found damage: run `frontdesk ledger verify` with the checkpoints you hold, and restore from backup")
+	}
+	out["action"] = strings.Join(actions, "; ")
+	c.JSON(w, http.StatusServiceUnavailable, out)
 }
 
 // Query parameters. Their errors name the parameter, never its value.

@@ -3,7 +3,9 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,6 +84,17 @@ func TestVerificationIsRecorded(t *testing.T) {
 	e.op(200, "GET", "/v1/workspaces/alpha/verification", nil).decode(t, &got)
 	if got.Status != "failed" {
 		t.Fatalf("last verification: %+v", got)
+	}
+	// Monitoring hears of it, without the workspace's name.
+	var health struct {
+		Status  string
+		Damaged int `json:"ledgers_damaged"`
+		Action  string
+	}
+	r := e.as("", "GET", "/v1/health", nil)
+	if err := json.Unmarshal(r.Body, &health); err != nil || r.Status != 503 || health.Damaged != 1 ||
+		!strings.Contains(health.Action, "verify") || strings.Contains(string(r.Body), "alpha") {
+		t.Fatalf("health after damage: %d %s", r.Status, r.Body)
 	}
 	// Nobody else may record such events.
 	if r := e.op(400, "POST", "/v1/workspaces/alpha/events", map[string]any{"entity": "integrity/verification", "type": "integrity.verified"}); r.Status != 400 {
