@@ -127,10 +127,15 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request, c *Call) {
 	damaged := 0
 	if wss, err := s.app.Workspaces(); err == nil {
 		for _, ws := range wss {
-			if l, err := s.app.Ledger(ws.ID); err == nil {
-				if v, err := lastVerification(l); err == nil && v.Status == "failed" {
-					damaged++
-				}
+			// A ledger that will not open (a damaged file is refused)
+			// counts as damaged too.
+			l, err := s.app.Ledger(ws.ID)
+			if err != nil {
+				damaged++
+				continue
+			}
+			if v, err := lastVerification(l); err != nil || v.Status == "failed" {
+				damaged++
 			}
 		}
 	}
@@ -153,7 +158,7 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request, c *Call) {
 	}
 	if damaged > 0 {
 		out["ledgers_damaged"] = damaged
-		actions = append(actions, "a ledger's last verification found damage: run `frontdesk ledger verify` with the checkpoints you hold, and restore from backup")
+		actions = append(actions, "a ledger will not open or its last verification found damage: run `frontdesk ledger verify` with the checkpoints you hold, and restore from backup")
 	}
 	out["action"] = strings.Join(actions, "; ")
 	c.JSON(w, http.StatusServiceUnavailable, out)
