@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"frontdesk/crypto"
 	"frontdesk/ledger"
@@ -74,4 +75,24 @@ func Say(t testing.TB, text string) []int16 {
 		t.Fatal(err)
 	}
 	return pcm
+}
+
+// WaitForCallEvent polls l's call events (PHI included) until one matches,
+// or returns nil when within has passed.
+func WaitForCallEvent(t testing.TB, l *ledger.Ledger, within time.Duration, match func(*ledger.Event) bool) *ledger.Event {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		evs, err := l.Find(ledger.Query{EntityPrefix: "call/"}, ledger.ReadOptions{PHI: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			if match(e) {
+				return e
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return nil
 }

@@ -138,25 +138,6 @@ func loud(pcm []int16) bool {
 	return n >= 10
 }
 
-// waitFor polls the ledger until an event of the call matches.
-func waitFor(t *testing.T, l *ledger.Ledger, within time.Duration, match func(*ledger.Event) bool) *ledger.Event {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		evs, err := l.Find(ledger.Query{EntityPrefix: "call/"}, ledger.ReadOptions{PHI: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range evs {
-			if match(e) {
-				return e
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return nil
-}
-
 // TestLineCheckWithBaresip has a real softphone call the line check: it
 // presses 1234 (RFC 4733) when asked and says "no" when asked.
 func TestLineCheckWithBaresip(t *testing.T) {
@@ -170,21 +151,21 @@ func TestLineCheckWithBaresip(t *testing.T) {
 			return e.Type == "call.turn" && e.Attrs["speaker"] == "agent" && len(e.PHI["text"]) >= len(text) && e.PHI["text"][:len(text)] == text
 		}
 	}
-	if waitFor(t, l, 20*time.Second, agentSaid("Please enter four digits")) == nil {
+	if testkit.WaitForCallEvent(t, l, 20*time.Second, agentSaid("Please enter four digits")) == nil {
 		t.Fatalf("the line never asked for digits: %s", b.Output())
 	}
 	b.Keys("1234")
-	if waitFor(t, l, 20*time.Second, agentSaid("You entered 1 2 3 4.")) == nil {
+	if testkit.WaitForCallEvent(t, l, 20*time.Second, agentSaid("You entered 1 2 3 4.")) == nil {
 		t.Fatal("the digits were not read back")
 	}
 	// Answer once the read-back has had time to play.
 	time.Sleep(3500 * time.Millisecond)
 	b.Say(testkit.Say(t, "no"))
-	ended := waitFor(t, l, 30*time.Second, func(e *ledger.Event) bool { return e.Type == "call.ended" })
+	ended := testkit.WaitForCallEvent(t, l, 30*time.Second, func(e *ledger.Event) bool { return e.Type == "call.ended" })
 	if ended == nil {
 		t.Fatal("the call did not end")
 	}
-	said := waitFor(t, l, time.Second, func(e *ledger.Event) bool {
+	said := testkit.WaitForCallEvent(t, l, time.Second, func(e *ledger.Event) bool {
 		return e.Type == "call.turn" && e.Attrs["speaker"] == "caller"
 	})
 	if said == nil || said.PHI["text"] != "no" {
@@ -241,7 +222,7 @@ func TestTransferBridgeOutlivesTheDialogue(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if waitFor(t, l, 5*time.Second, func(e *ledger.Event) bool { return e.Type == "call.ended" && e.Attrs["reason"] == "transfer" }) == nil {
+	if testkit.WaitForCallEvent(t, l, 5*time.Second, func(e *ledger.Event) bool { return e.Type == "call.ended" && e.Attrs["reason"] == "transfer" }) == nil {
 		t.Fatal("the session did not end with reason transfer")
 	}
 	select {

@@ -38,7 +38,7 @@ func TestLineCheckOverWebRTC(t *testing.T) {
 	if err != nil {
 		t.Fatalf("caller: %v (heard %d prompts)", err, res.Prompts)
 	}
-	ended := waitFor(t, l, 10*time.Second, func(e *ledger.Event) bool { return e.Type == "call.ended" })
+	ended := testkit.WaitForCallEvent(t, l, 10*time.Second, func(e *ledger.Event) bool { return e.Type == "call.ended" })
 	if ended == nil {
 		dumpLedger(t, l)
 		t.Fatal("the call was not recorded as ended")

@@ -70,7 +70,7 @@ func TestChromiumCallsTheReceptionist(t *testing.T) {
 	capture := fakeCapture(t)
 	out := testkit.StartChromium(t, srv.URL+"/call?autostart=1&keys=1234", capture)
 
-	ended := waitFor(t, l, 60*time.Second, func(e *ledger.Event) bool { return e.Type == "call.ended" })
+	ended := testkit.WaitForCallEvent(t, l, 60*time.Second, func(e *ledger.Event) bool { return e.Type == "call.ended" })
 	if ended == nil {
 		dumpLedger(t, l)
 		t.Fatalf("the call did not end; chromium said:\n%s", tail(out.String(), 4000))

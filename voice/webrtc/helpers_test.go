@@ -75,25 +75,6 @@ func startSwitchboard(t testing.TB, d switchboard.Dialogue) (*ledger.Ledger, *Ha
 	return l, h, srv
 }
 
-// waitFor polls the ledger until an event matches.
-func waitFor(t testing.TB, l *ledger.Ledger, within time.Duration, match func(*ledger.Event) bool) *ledger.Event {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		evs, err := l.Find(ledger.Query{EntityPrefix: "call/"}, ledger.ReadOptions{PHI: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range evs {
-			if match(e) {
-				return e
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return nil
-}
-
 // dumpLedger logs the call events, for a failing test.
 func dumpLedger(t testing.TB, l *ledger.Ledger) {
 	t.Helper()

@@ -85,7 +85,7 @@ func TestBrowserCallBridgedToStaffOverSIP(t *testing.T) {
 		t.Fatalf("the browser call ended with the dialogue: %s", c.EndReason())
 	case <-time.After(300 * time.Millisecond):
 	}
-	if e := waitFor(t, l, 5*time.Second, func(e *ledger.Event) bool {
+	if e := testkit.WaitForCallEvent(t, l, 5*time.Second, func(e *ledger.Event) bool {
 		return e.Type == "call.transferred" && e.Attrs["outcome"] == "transferred"
 	}); e == nil {
 		dumpLedger(t, l)
